@@ -1,0 +1,1 @@
+//! DECNET bus client.

@@ -1,0 +1,27 @@
+//! BEHAVE-SHELL extraction engine.
+//!
+//! Asciinema-style events of one session in, registry-valid observations out.
+//! The crate is pure: no I/O, no async, no clock reads (the wall-clock `ts`
+//! of an observation is an argument). Behaviour is specified by
+//! `../shared/spec/engine.md`; profile [`Profile::Decnet12`] reproduces the
+//! reference Python engine (DECNET 1.2, `decnet==1.0.0` on PyPI) bit for bit.
+
+pub mod context;
+pub mod error;
+pub mod event;
+pub mod extract;
+pub mod features;
+pub mod lexicon;
+pub mod observation;
+pub mod profile;
+pub mod reader;
+pub mod registry;
+pub mod stats;
+pub mod text;
+pub mod thresholds;
+
+pub use error::EngineError;
+pub use event::{Event, EventKind, Text};
+pub use extract::{extract_session, ExtractParams, DEFAULT_SOURCE};
+pub use observation::Observation;
+pub use profile::Profile;

@@ -1,0 +1,1 @@
+//! The decnet-profiler daemon library.

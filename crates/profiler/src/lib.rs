@@ -1,1 +1,4 @@
-//! The decnet-profiler daemon library.
+//! The decnet-profiler daemon library: trigger → locate → extract → store →
+//! announce. `main.rs` is a thin command-line front end over it.
+
+pub mod cli;

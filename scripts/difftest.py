@@ -15,7 +15,7 @@ One test = one shard. For every shard the Rust CLI runs
   stderr has a line naming its sid.
 
 Shards:
-  (a) every ../shared/corpus shard with reference/NAME.jsonl beside it: ours is
+  (a) every ../shared/corpus shard (and samples/ shard) with reference/NAME.jsonl beside it: ours is
       compared to the shipped reference AND to the live oracle, and the live
       oracle is checked against the shipped reference (oracle drift);
   (b) the hostile corpus shard (live oracle only; no shipped reference);
@@ -224,9 +224,9 @@ def run_case(case: Case, a: argparse.Namespace, workdir: str) -> Result:
     return Result(case.label, not mism, sessions, len(oracle.obs), mism, raised, time.monotonic() - t0)
 
 
-def corpus_cases(shared: str) -> List[Case]:
+def corpus_cases(corpus: str) -> List[Case]:
+    """Shards under corpus/ with reference/NAME.jsonl beside them, plus the hostile shard."""
     cases = []
-    corpus = os.path.join(shared, "corpus")
     for dirpath, dirnames, filenames in sorted(os.walk(corpus)):
         dirnames.sort()
         if os.path.basename(dirpath) == "reference":
@@ -237,7 +237,7 @@ def corpus_cases(shared: str) -> List[Case]:
             shard = os.path.join(dirpath, name)
             stem = name[: -len(".jsonl")]
             ref = os.path.join(dirpath, "reference", name)
-            label = os.path.relpath(shard, corpus)
+            label = os.path.relpath(shard, os.path.dirname(corpus))
             if os.path.exists(ref):
                 cases.append(Case(label, shard, ref, os.path.join(dirpath, "reference", stem + ".err")))
             elif "hostile" in name:
@@ -287,7 +287,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _run(a: argparse.Namespace, workdir: str) -> int:
-    cases: List[Case] = [] if a.no_corpus else corpus_cases(a.shared)
+    cases: List[Case] = []
+    if not a.no_corpus:
+        cases += corpus_cases(os.path.join(ROOT, "samples"))
+        cases += corpus_cases(os.path.join(a.shared, "corpus"))
     tools = os.path.join(a.shared, "tools")
 
     seed, head = (a.seed, "given") if a.seed is not None else head_seed()

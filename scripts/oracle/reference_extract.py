@@ -61,7 +61,7 @@ def _ensure_reference() -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = shim + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["_REFERENCE_EXTRACT_REEXEC"] = "1"
-    os.execve(py, [py, os.path.abspath(__file__)] + sys.argv[1:], env)
+    os.execve(py, [py, os.path.abspath(sys.argv[0])] + sys.argv[1:], env)
 
 
 def read_sessions(path: str) -> Tuple[Dict[str, List[Event]], Dict[str, str]]:

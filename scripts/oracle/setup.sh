@@ -11,15 +11,18 @@
 #   $V/shim/decnet/...  the shim package; put $V/shim first on PYTHONPATH
 #
 # Idempotent: re-running re-checks the install and rebuilds the shim.
-# PYTHON selects the interpreter that creates the venv (default python3; the
-# reference is pinned to Python 3.11 semantics, engine.md §8).
+# PYTHON selects the interpreter that creates the venv (default python3.11 when
+# on PATH, else python3; the reference is pinned to Python 3.11, engine.md §8).
 set -euo pipefail
 
 die() { echo "oracle/setup: ERROR: $*" >&2; exit 1; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 V="${1:-$ROOT/.venv-ref}"
-PY="${PYTHON:-python3}"
+if [ -n "${PYTHON:-}" ]; then PY="$PYTHON"
+elif command -v python3.11 >/dev/null; then PY=python3.11
+else PY=python3
+fi
 
 command -v "$PY" >/dev/null || die "no $PY on PATH"
 pyver="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"

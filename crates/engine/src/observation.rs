@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::error::EngineError;
+use crate::registry::{self, RegistryError};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observation {
@@ -39,13 +40,139 @@ pub struct Envelope<'a> {
 impl Observation {
     /// Builds and validates one observation (registry kind and allowed
     /// values, confidence in [0, 1], window order, non-empty source).
+    ///
+    /// Window check as behave-core's `Window`: only `end < start` is an
+    /// error, so NaN or infinite bounds (a session whose `t` is NaN or
+    /// ±Infinity) are accepted, as the reference accepts them. Confidence
+    /// NaN is rejected (pydantic's `ge`/`le` fail on NaN).
     pub fn new(
         primitive: &str,
         value: String,
         confidence: f64,
         env: &Envelope<'_>,
     ) -> Result<Observation, EngineError> {
-        let _ = (primitive, value, confidence, env);
-        todo!("implemented by the registry/observation work")
+        let invalid = |reason: &'static str| EngineError::InvalidObservation {
+            primitive: primitive.to_string(),
+            reason,
+        };
+        let spec =
+            registry::validate_str(primitive, &value).map_err(|e| invalid(registry_reason(e)))?;
+        if !(0.0..=1.0).contains(&confidence) {
+            return Err(invalid("confidence outside [0, 1]"));
+        }
+        if env.window_end_ts < env.window_start_ts {
+            return Err(invalid("window end before window start"));
+        }
+        if env.source.is_empty() {
+            return Err(EngineError::EmptySource);
+        }
+        Ok(Observation {
+            primitive: spec.name,
+            value,
+            confidence,
+            window_start_ts: env.window_start_ts,
+            window_end_ts: env.window_end_ts,
+            source: env.source.to_string(),
+            evidence_ref: env.evidence_ref.to_string(),
+            identity_ref: None,
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            ts: env.ts,
+            v: 1,
+        })
+    }
+}
+
+fn registry_reason(e: RegistryError) -> &'static str {
+    match e {
+        RegistryError::UnknownPrimitive => "unknown primitive",
+        RegistryError::WrongType => "value has the wrong type",
+        RegistryError::NotAllowed => "value not in the allowed set",
+        RegistryError::BelowMin => "value below minimum",
+        RegistryError::AboveMax => "value above maximum",
+        RegistryError::EmptyHash => "empty hash value",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(start: f64, end: f64, source: &str) -> Envelope<'_> {
+        Envelope {
+            window_start_ts: start,
+            window_end_ts: end,
+            source,
+            evidence_ref: "session:s",
+            ts: 1.5,
+        }
+    }
+
+    #[test]
+    fn builds_valid_observation() {
+        let o = Observation::new(
+            "motor.input_modality",
+            "typed".into(),
+            0.75,
+            &env(1.0, 2.0, "src"),
+        )
+        .expect("valid");
+        assert_eq!(o.primitive, "motor.input_modality");
+        assert_eq!(o.id.len(), 32);
+        assert!(o
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_eq!(o.id.as_bytes()[12], b'4');
+        assert_eq!((o.v, o.ts, o.identity_ref.clone()), (1, 1.5, None));
+    }
+
+    #[test]
+    fn rejects_invalid_values_and_envelopes() {
+        let e = env(0.0, 0.0, "src");
+        assert!(Observation::new("motor.input_modality", "x".into(), 0.5, &e).is_err());
+        assert!(Observation::new("no.such", "typed".into(), 0.5, &e).is_err());
+        for c in [f64::NAN, -0.01, 1.01, f64::INFINITY] {
+            assert!(Observation::new("motor.input_modality", "typed".into(), c, &e).is_err());
+        }
+        assert!(Observation::new("motor.input_modality", "typed".into(), 0.0, &e).is_ok());
+        assert!(Observation::new("motor.input_modality", "typed".into(), 1.0, &e).is_ok());
+        assert!(Observation::new(
+            "motor.input_modality",
+            "typed".into(),
+            0.5,
+            &env(2.0, 1.0, "s")
+        )
+        .is_err());
+        assert_eq!(
+            Observation::new(
+                "motor.input_modality",
+                "typed".into(),
+                0.5,
+                &env(0.0, 0.0, "")
+            ),
+            Err(EngineError::EmptySource)
+        );
+    }
+
+    #[test]
+    fn nan_and_infinite_windows_pass_like_behave_core() {
+        for (s, e) in [
+            (f64::NAN, f64::NAN),
+            (f64::NAN, 1.0),
+            (0.0, f64::INFINITY),
+            (f64::NEG_INFINITY, 0.0),
+        ] {
+            assert!(
+                Observation::new("motor.input_modality", "typed".into(), 0.5, &env(s, e, "x"))
+                    .is_ok()
+            );
+        }
+        assert!(Observation::new(
+            "motor.input_modality",
+            "typed".into(),
+            0.5,
+            &env(f64::INFINITY, f64::NEG_INFINITY, "x")
+        )
+        .is_err());
     }
 }

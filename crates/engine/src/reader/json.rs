@@ -1,0 +1,538 @@
+//! A strict scanner with the semantics of CPython 3.11's `json.loads`
+//! (C scanner, `strict=True`) applied to one shard line.
+//!
+//! It validates the whole document but only keeps what the engine reads:
+//! the last value of each top-level key `sid`, `hdr`, `t`, `ch`, `d`
+//! (duplicate keys: last wins) and `hdr.timestamp`. Values are kept as byte
+//! ranges and converted on demand, so lines whose fields are not needed are
+//! never decoded.
+//!
+//! Python specifics mirrored (engine.md §1.3): `NaN` / `Infinity` /
+//! `-Infinity` literals; raw control characters (< 0x20) inside strings are
+//! an error, 0x7F is not; any byte ≥ 0x80 inside a string is accepted (it
+//! decodes to a code point or, via `surrogateescape`, to a lone surrogate);
+//! `\uXXXX` high+low pairs combine, unpaired surrogate escapes stay lone code
+//! points; only ` `, `\t`, `\n`, `\r` count as whitespace around tokens;
+//! an integer literal of more than 4,300 digits raises `ValueError` in
+//! Python 3.11 (`int` max-str-digits), so the line is unparseable.
+//!
+//! Nesting: the scanner is iterative (no recursion, no stack overflow on a
+//! 100,000-deep array). CPython raises `RecursionError` from about 995
+//! levels (default recursion limit), which the reference does not catch;
+//! here a document nested deeper than [`MAX_DEPTH`] is refused as a line
+//! ([`JsonError::TooDeep`]), a documented deviation from "the reference
+//! crashes".
+
+/// Deepest container nesting accepted (see module docs).
+pub const MAX_DEPTH: usize = 990;
+
+/// CPython 3.11 `sys.get_int_max_str_digits()` default.
+pub const MAX_INT_DIGITS: usize = 4300;
+
+/// Why a line is not a JSON document Python would accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonError {
+    /// Syntax error (Python `JSONDecodeError` / `ValueError`).
+    Syntax,
+    /// Nested deeper than [`MAX_DEPTH`] (Python `RecursionError`).
+    TooDeep,
+}
+
+/// A scalar or container value, by position in the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Val {
+    /// String content between the quotes; `simple` = ASCII without escapes.
+    Str {
+        start: usize,
+        end: usize,
+        simple: bool,
+    },
+    /// Number literal; `float` = has a fraction or exponent.
+    Num {
+        start: usize,
+        end: usize,
+        float: bool,
+    },
+    NaN,
+    PosInf,
+    NegInf,
+    True,
+    False,
+    Null,
+    Object,
+    Array,
+}
+
+/// What the scanner found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    /// A top-level object, with the fields the engine reads.
+    Object(Fields),
+    /// Valid JSON that is not an object.
+    NotObject,
+}
+
+/// Last value of each interesting top-level key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Fields {
+    pub sid: Option<Val>,
+    /// `Some(..)` when the key `hdr` is present (any value); the inner value
+    /// is `hdr.timestamp` when `hdr` is an object holding that key.
+    pub hdr: Option<Option<Val>>,
+    pub t: Option<Val>,
+    pub ch: Option<Val>,
+    pub d: Option<Val>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Sid,
+    Hdr,
+    T,
+    Ch,
+    D,
+    Timestamp,
+    Other,
+}
+
+/// Parses one line (terminator excluded or included: it is whitespace).
+pub fn parse_doc(line: &[u8]) -> Result<Doc, JsonError> {
+    let mut p = Scanner { b: line, i: 0 };
+    p.ws();
+    let doc = if p.peek() == Some(b'{') {
+        p.i += 1;
+        Doc::Object(p.top_object()?)
+    } else {
+        let mut stack = Vec::new();
+        p.value(0, &mut stack)?;
+        Doc::NotObject
+    };
+    p.ws();
+    if p.i != line.len() {
+        return Err(JsonError::Syntax);
+    }
+    Ok(doc)
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Scanner<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn expect(&mut self, c: u8) -> Result<(), JsonError> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(JsonError::Syntax)
+        }
+    }
+
+    /// Body of the top-level object (after `{`).
+    fn top_object(&mut self) -> Result<Fields, JsonError> {
+        let mut f = Fields::default();
+        let mut stack = Vec::new();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(f);
+        }
+        loop {
+            let key = self.key()?;
+            let v = if key == Key::Hdr && self.peek() == Some(b'{') {
+                self.i += 1;
+                f.hdr = Some(self.hdr_object(&mut stack)?);
+                None
+            } else {
+                Some(self.value(1, &mut stack)?)
+            };
+            if let Some(v) = v {
+                match key {
+                    Key::Sid => f.sid = Some(v),
+                    Key::Hdr => f.hdr = Some(None),
+                    Key::T => f.t = Some(v),
+                    Key::Ch => f.ch = Some(v),
+                    Key::D => f.d = Some(v),
+                    Key::Timestamp | Key::Other => {}
+                }
+            }
+            self.ws();
+            match self.peek() {
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(f);
+                }
+                Some(b',') => {
+                    self.i += 1;
+                    self.ws();
+                }
+                _ => return Err(JsonError::Syntax),
+            }
+        }
+    }
+
+    /// Body of a top-level `hdr` object (after `{`): keeps `timestamp`.
+    fn hdr_object(&mut self, stack: &mut Vec<bool>) -> Result<Option<Val>, JsonError> {
+        let mut ts = None;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(ts);
+        }
+        loop {
+            let key = self.key()?;
+            let v = self.value(2, stack)?;
+            if key == Key::Timestamp {
+                ts = Some(v);
+            }
+            self.ws();
+            match self.peek() {
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(ts);
+                }
+                Some(b',') => {
+                    self.i += 1;
+                    self.ws();
+                }
+                _ => return Err(JsonError::Syntax),
+            }
+        }
+    }
+
+    /// `"key"` `:` and the whitespace after it; returns which key it is.
+    fn key(&mut self) -> Result<Key, JsonError> {
+        self.expect(b'"')?;
+        let Val::Str { start, end, simple } = self.string()? else {
+            return Err(JsonError::Syntax);
+        };
+        let raw = &self.b[start..end];
+        let key = if simple {
+            match raw {
+                b"sid" => Key::Sid,
+                b"hdr" => Key::Hdr,
+                b"t" => Key::T,
+                b"ch" => Key::Ch,
+                b"d" => Key::D,
+                b"timestamp" => Key::Timestamp,
+                _ => Key::Other,
+            }
+        } else {
+            // Escaped keys (`"\u0073id"`) equal their decoded text in Python.
+            let mut cps = Vec::new();
+            decode_string(raw, &mut cps);
+            let names: [(&[u8], Key); 6] = [
+                (b"sid", Key::Sid),
+                (b"hdr", Key::Hdr),
+                (b"t", Key::T),
+                (b"ch", Key::Ch),
+                (b"d", Key::D),
+                (b"timestamp", Key::Timestamp),
+            ];
+            names
+                .iter()
+                .find(|(n, _)| {
+                    n.len() == cps.len() && n.iter().zip(&cps).all(|(&a, &c)| u32::from(a) == c)
+                })
+                .map_or(Key::Other, |&(_, k)| k)
+        };
+        self.ws();
+        self.expect(b':')?;
+        self.ws();
+        Ok(key)
+    }
+
+    /// String body after the opening quote; leaves `i` after the closing quote.
+    #[inline]
+    fn string(&mut self) -> Result<Val, JsonError> {
+        let start = self.i;
+        let b = self.b;
+        let mut simple = true;
+        let mut i = self.i;
+        loop {
+            let Some(&c) = b.get(i) else {
+                return Err(JsonError::Syntax);
+            };
+            match c {
+                b'"' => {
+                    self.i = i + 1;
+                    return Ok(Val::Str {
+                        start,
+                        end: i,
+                        simple,
+                    });
+                }
+                b'\\' => {
+                    simple = false;
+                    match b.get(i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u') => {
+                            let hex = b.get(i + 2..i + 6).ok_or(JsonError::Syntax)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(JsonError::Syntax);
+                            }
+                            i += 6;
+                        }
+                        _ => return Err(JsonError::Syntax),
+                    }
+                }
+                0..=0x1F => return Err(JsonError::Syntax),
+                0x80.. => {
+                    simple = false;
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Number literal starting at `i` (CPython `_match_number_unicode`).
+    fn number(&mut self) -> Result<Val, JsonError> {
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let int_start = i;
+        match b.get(i) {
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = b.get(i) {
+                    i += 1;
+                }
+            }
+            Some(b'0') => i += 1,
+            _ => return Err(JsonError::Syntax),
+        }
+        let int_digits = i - int_start;
+        let mut float = false;
+        if b.get(i) == Some(&b'.') && matches!(b.get(i + 1), Some(b'0'..=b'9')) {
+            i += 2;
+            while let Some(b'0'..=b'9') = b.get(i) {
+                i += 1;
+            }
+            float = true;
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            let mut j = i + 1;
+            if let Some(b'+' | b'-') = b.get(j) {
+                j += 1;
+            }
+            let digits_start = j;
+            while let Some(b'0'..=b'9') = b.get(j) {
+                j += 1;
+            }
+            if j > digits_start {
+                i = j;
+                float = true;
+            }
+        }
+        if !float && int_digits > MAX_INT_DIGITS {
+            return Err(JsonError::Syntax);
+        }
+        self.i = i;
+        Ok(Val::Num {
+            start,
+            end: i,
+            float,
+        })
+    }
+
+    #[inline]
+    fn literal(&mut self, lit: &[u8], v: Val) -> Result<Val, JsonError> {
+        if self.b.get(self.i..self.i + lit.len()) == Some(lit) {
+            self.i += lit.len();
+            Ok(v)
+        } else {
+            Err(JsonError::Syntax)
+        }
+    }
+
+    /// One scalar at `i` (not a container).
+    #[inline]
+    fn scalar(&mut self) -> Result<Val, JsonError> {
+        match self.peek() {
+            Some(b'"') => {
+                self.i += 1;
+                self.string()
+            }
+            Some(b'n') => self.literal(b"null", Val::Null),
+            Some(b't') => self.literal(b"true", Val::True),
+            Some(b'f') => self.literal(b"false", Val::False),
+            Some(b'N') => self.literal(b"NaN", Val::NaN),
+            Some(b'I') => self.literal(b"Infinity", Val::PosInf),
+            Some(b'-') if self.b.get(self.i + 1) == Some(&b'I') => {
+                self.literal(b"-Infinity", Val::NegInf)
+            }
+            _ => self.number(),
+        }
+    }
+
+    /// Any value at `i`, `depth` containers deep; containers are walked
+    /// iteratively with `stack` (true = object, false = array).
+    fn value(&mut self, depth: usize, stack: &mut Vec<bool>) -> Result<Val, JsonError> {
+        let first = match self.peek() {
+            Some(b'{') => Val::Object,
+            Some(b'[') => Val::Array,
+            _ => return self.scalar(),
+        };
+        stack.clear();
+        // Expecting a value at `i`.
+        'value: loop {
+            match self.peek() {
+                Some(b'{') => {
+                    if depth + stack.len() >= MAX_DEPTH {
+                        return Err(JsonError::TooDeep);
+                    }
+                    self.i += 1;
+                    self.ws();
+                    if self.peek() == Some(b'}') {
+                        self.i += 1;
+                    } else {
+                        stack.push(true);
+                        self.key()?;
+                        continue 'value;
+                    }
+                }
+                Some(b'[') => {
+                    if depth + stack.len() >= MAX_DEPTH {
+                        return Err(JsonError::TooDeep);
+                    }
+                    self.i += 1;
+                    self.ws();
+                    if self.peek() == Some(b']') {
+                        self.i += 1;
+                    } else {
+                        stack.push(false);
+                        continue 'value;
+                    }
+                }
+                _ => {
+                    self.scalar()?;
+                }
+            }
+            // After a complete value: close containers or move to the next item.
+            loop {
+                let Some(&is_obj) = stack.last() else {
+                    return Ok(first);
+                };
+                self.ws();
+                match (self.peek(), is_obj) {
+                    (Some(b','), true) => {
+                        self.i += 1;
+                        self.ws();
+                        self.key()?;
+                        continue 'value;
+                    }
+                    (Some(b','), false) => {
+                        self.i += 1;
+                        self.ws();
+                        continue 'value;
+                    }
+                    (Some(b'}'), true) | (Some(b']'), false) => {
+                        self.i += 1;
+                        stack.pop();
+                    }
+                    _ => return Err(JsonError::Syntax),
+                }
+            }
+        }
+    }
+}
+
+/// Decodes a string body (between the quotes, already validated by the
+/// scanner) into code points: escapes resolved, surrogate pairs combined,
+/// unpaired surrogate escapes kept, raw invalid UTF-8 bytes mapped by
+/// `surrogateescape`.
+pub fn decode_string(raw: &[u8], out: &mut Vec<u32>) {
+    let mut i = 0;
+    while i < raw.len() {
+        let run_end = raw[i..]
+            .iter()
+            .position(|&c| c == b'\\')
+            .map_or(raw.len(), |k| i + k);
+        if run_end > i {
+            super::decode::decode_surrogateescape(&raw[i..run_end], out);
+            i = run_end;
+            continue;
+        }
+        // An escape at `i`.
+        let Some(&e) = raw.get(i + 1) else {
+            return;
+        };
+        let simple = match e {
+            b'"' => Some(0x22),
+            b'\\' => Some(0x5C),
+            b'/' => Some(0x2F),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0C),
+            b'n' => Some(0x0A),
+            b'r' => Some(0x0D),
+            b't' => Some(0x09),
+            _ => None,
+        };
+        if let Some(c) = simple {
+            out.push(c);
+            i += 2;
+            continue;
+        }
+        let Some(c) = hex4(raw.get(i + 2..i + 6)) else {
+            return;
+        };
+        i += 6;
+        if (0xD800..=0xDBFF).contains(&c)
+            && raw.get(i) == Some(&b'\\')
+            && raw.get(i + 1) == Some(&b'u')
+        {
+            if let Some(c2) = hex4(raw.get(i + 2..i + 6)) {
+                if (0xDC00..=0xDFFF).contains(&c2) {
+                    out.push(0x10000 + ((c - 0xD800) << 10) + (c2 - 0xDC00));
+                    i += 6;
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+    }
+}
+
+#[inline]
+fn hex4(h: Option<&[u8]>) -> Option<u32> {
+    let h = h?;
+    let mut v = 0u32;
+    for &c in h {
+        v = (v << 4) | char::from(c).to_digit(16)?;
+    }
+    Some(v)
+}
+
+/// The f64 Python's `float(x)` gives for a number literal, or `None` when
+/// it raises (`OverflowError`: an integer too large for a float). Integer
+/// `-0` is the int 0, so it converts to `+0.0`; `1e400` is `inf`.
+pub fn number_value(lit: &[u8], float: bool) -> Option<f64> {
+    let s = std::str::from_utf8(lit).ok()?;
+    let v: f64 = s.parse().ok()?;
+    if float {
+        Some(v)
+    } else if v.is_infinite() {
+        None
+    } else if v == 0.0 {
+        Some(0.0)
+    } else {
+        Some(v)
+    }
+}

@@ -1,0 +1,258 @@
+//! One shard line → what the reference does with it (engine.md §1.3, §10).
+
+use super::json::{decode_string, number_value, parse_doc, Doc, Fields, JsonError, Val};
+use crate::event::{Event, EventKind, Text};
+
+/// Why a line yields no event. Fixed reasons only: never line content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// Empty after trimming whitespace.
+    Blank,
+    /// Not a document Python's `json.loads` accepts.
+    BadJson,
+    /// Nested deeper than [`super::json::MAX_DEPTH`] (Python raises
+    /// `RecursionError`; here the line is refused).
+    TooDeep,
+    /// Valid JSON that is not an object.
+    NotObject,
+    /// No `sid`, or `sid` is not a non-empty string.
+    NoSid,
+    /// No `t` or no `ch` key (e.g. the `trunc` sentinel).
+    NoTimeOrChannel,
+    /// `t` is not a number or boolean.
+    BadTime,
+    /// `ch` is not `"i"` or `"o"` (e.g. a resize event).
+    BadChannel,
+    /// `d` is present but not a string.
+    BadData,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Blank => "blank line",
+            SkipReason::BadJson => "not valid JSON",
+            SkipReason::TooDeep => "JSON nested too deep",
+            SkipReason::NotObject => "JSON value is not an object",
+            SkipReason::NoSid => "no non-empty string sid",
+            SkipReason::NoTimeOrChannel => "no t or no ch field",
+            SkipReason::BadTime => "t is not a number or boolean",
+            SkipReason::BadChannel => "ch is not \"i\" or \"o\"",
+            SkipReason::BadData => "d is not a string",
+        }
+    }
+
+    /// Lines every shard legitimately holds (resize events, `trunc`
+    /// sentinels, blank lines); callers may choose not to report them.
+    pub fn is_expected(self) -> bool {
+        matches!(
+            self,
+            SkipReason::Blank | SkipReason::NoTimeOrChannel | SkipReason::BadChannel
+        )
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A line's outcome with the sid (for lines that have one) left in the
+/// caller's buffer; the event text is not decoded (cheap indexing pass).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LineKind {
+    Skip(SkipReason),
+    /// A header (any object with a `hdr` key); `timestamp` is
+    /// `hdr.timestamp` when it is a number Python converts to a float.
+    Header {
+        timestamp: Option<f64>,
+    },
+    /// An `i`/`o` event.
+    Event,
+    /// `t` is an integer too large for a float: the reference raises
+    /// `OverflowError` and the whole session of this sid yields nothing.
+    Raises,
+}
+
+/// A line's full outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineOutcome {
+    Skip(SkipReason),
+    Header { sid: Text, timestamp: Option<f64> },
+    Event { sid: Text, event: Event },
+    Raises { sid: Text },
+}
+
+/// Classifies `line` (terminator excluded) and writes its sid into
+/// `sid` (cleared first) when it has a non-empty string sid.
+pub fn scan_line(line: &[u8], sid: &mut Text) -> LineKind {
+    sid.clear();
+    match classify(line, sid) {
+        Ok((kind, _)) => kind,
+        Err(r) => LineKind::Skip(r),
+    }
+}
+
+/// Classifies and fully decodes one line.
+pub fn parse_line(line: &[u8]) -> LineOutcome {
+    let mut sid = Text::new();
+    match classify(line, &mut sid) {
+        Err(r) => LineOutcome::Skip(r),
+        Ok((LineKind::Skip(r), _)) => LineOutcome::Skip(r),
+        Ok((LineKind::Header { timestamp }, _)) => LineOutcome::Header { sid, timestamp },
+        Ok((LineKind::Raises, _)) => LineOutcome::Raises { sid },
+        Ok((LineKind::Event, f)) => match event_from(line, &f) {
+            Some(event) => LineOutcome::Event { sid, event },
+            None => LineOutcome::Skip(SkipReason::BadTime),
+        },
+    }
+}
+
+/// Decodes the event of a line already classified as [`LineKind::Event`].
+pub fn parse_event(line: &[u8]) -> Option<Event> {
+    match parse_doc(line) {
+        Ok(Doc::Object(f)) => event_from(line, &f),
+        _ => None,
+    }
+}
+
+fn event_from(line: &[u8], f: &Fields) -> Option<Event> {
+    let t = time_value(line, f.t?)?.ok()?;
+    let kind = channel(line, f.ch?)?;
+    let data = match f.d {
+        None => Text::new(),
+        Some(Val::Str { start, end, simple }) => decode_str(&line[start..end], simple),
+        Some(_) => return None,
+    };
+    Some(Event { t, kind, data })
+}
+
+fn classify(line: &[u8], sid: &mut Text) -> Result<(LineKind, Fields), SkipReason> {
+    if is_blank(line) {
+        return Err(SkipReason::Blank);
+    }
+    let f = match parse_doc(line) {
+        Ok(Doc::Object(f)) => f,
+        Ok(Doc::NotObject) => return Err(SkipReason::NotObject),
+        Err(JsonError::Syntax) => return Err(SkipReason::BadJson),
+        Err(JsonError::TooDeep) => return Err(SkipReason::TooDeep),
+    };
+    match f.sid {
+        Some(Val::Str { start, end, simple }) if end > start => {
+            decode_into(&line[start..end], simple, sid);
+        }
+        _ => return Err(SkipReason::NoSid),
+    }
+    if let Some(ts) = f.hdr {
+        let timestamp = ts
+            .filter(|v| !matches!(v, Val::True | Val::False))
+            .and_then(|v| time_value(line, v))
+            .and_then(Result::ok);
+        return Ok((LineKind::Header { timestamp }, f));
+    }
+    let (Some(t), Some(ch)) = (f.t, f.ch) else {
+        return Err(SkipReason::NoTimeOrChannel);
+    };
+    let t = time_value(line, t).ok_or(SkipReason::BadTime)?;
+    channel(line, ch).ok_or(SkipReason::BadChannel)?;
+    if !matches!(f.d, None | Some(Val::Str { .. })) {
+        return Err(SkipReason::BadData);
+    }
+    match t {
+        Ok(_) => Ok((LineKind::Event, f)),
+        Err(()) => Ok((LineKind::Raises, f)),
+    }
+}
+
+/// Python `str.strip()` leaves nothing. A line that is not blank but starts
+/// or ends with non-JSON whitespace fails to parse anyway, so only this
+/// all-whitespace test is needed (the trimmed text of a line that parses is
+/// the parsed document).
+fn is_blank(line: &[u8]) -> bool {
+    if line
+        .iter()
+        .all(|b| matches!(b, b' ' | b'\t' | 0x0B | 0x0C | 0x1C..=0x1F))
+    {
+        return true;
+    }
+    // Rare path: non-ASCII whitespace (U+0085, U+00A0, U+2000.. etc.).
+    if line.is_ascii() {
+        return false;
+    }
+    let mut cps = Vec::new();
+    super::decode::decode_surrogateescape(line, &mut cps);
+    cps.iter().all(|&c| is_py_space(c))
+}
+
+/// Python's `str.isspace()` set.
+pub fn is_py_space(c: u32) -> bool {
+    matches!(
+        c,
+        0x09..=0x0D
+            | 0x1C..=0x20
+            | 0x85
+            | 0xA0
+            | 0x1680
+            | 0x2000..=0x200A
+            | 0x2028
+            | 0x2029
+            | 0x202F
+            | 0x205F
+            | 0x3000
+    )
+}
+
+/// `t` as Python's `float(t)`: `Some(Ok(x))`, `Some(Err(()))` when float()
+/// raises, `None` when `t` is not a number or bool.
+fn time_value(line: &[u8], v: Val) -> Option<Result<f64, ()>> {
+    Some(match v {
+        Val::Num { start, end, float } => number_value(&line[start..end], float).ok_or(()),
+        Val::NaN => Ok(f64::NAN),
+        Val::PosInf => Ok(f64::INFINITY),
+        Val::NegInf => Ok(f64::NEG_INFINITY),
+        Val::True => Ok(1.0),
+        Val::False => Ok(0.0),
+        _ => return None,
+    })
+}
+
+fn channel(line: &[u8], v: Val) -> Option<EventKind> {
+    let Val::Str { start, end, simple } = v else {
+        return None;
+    };
+    let raw = &line[start..end];
+    let one = if simple {
+        match raw {
+            [c] => u32::from(*c),
+            _ => return None,
+        }
+    } else {
+        let mut cps = Vec::new();
+        decode_string(raw, &mut cps);
+        match cps[..] {
+            [c] => c,
+            _ => return None,
+        }
+    };
+    match one {
+        0x69 => Some(EventKind::Input),
+        0x6F => Some(EventKind::Output),
+        _ => None,
+    }
+}
+
+fn decode_str(raw: &[u8], simple: bool) -> Text {
+    let mut out = Text::with_capacity(raw.len());
+    decode_into(raw, simple, &mut out);
+    out
+}
+
+#[inline]
+fn decode_into(raw: &[u8], simple: bool, out: &mut Text) {
+    if simple {
+        out.extend(raw.iter().map(|&b| u32::from(b)));
+    } else {
+        decode_string(raw, out);
+    }
+}

@@ -435,3 +435,247 @@ impl Encoder<Frame> for BusCodec {
         self.encode(&frame, dst)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(bytes: &[u8]) -> Result<Vec<Frame>, CodecError> {
+        let mut codec = BusCodec::new();
+        let mut buf = BytesMut::from(bytes);
+        let mut out = Vec::new();
+        while let Some(f) = codec.decode_eof(&mut buf)? {
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    fn one(bytes: &[u8]) -> Result<Frame, CodecError> {
+        let mut frames = decode_all(bytes)?;
+        assert_eq!(frames.len(), 1, "expected exactly one frame");
+        Ok(frames.remove(0))
+    }
+
+    fn encode(frame: &Frame) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        let r = BusCodec::new().encode(frame, &mut buf);
+        assert!(r.is_ok(), "encode failed: {r:?}");
+        buf.to_vec()
+    }
+
+    fn frame(verb: Verb, args: &str, body: &[u8]) -> Frame {
+        match Frame::new(verb, args, Bytes::copy_from_slice(body)) {
+            Ok(f) => f,
+            Err(e) => panic!("frame refused: {e}"),
+        }
+    }
+
+    #[test]
+    fn encodes_like_the_reference() {
+        assert_eq!(encode(&frame(Verb::Bye, "", b"")), b"BYE\n\0\0\0\0");
+        assert_eq!(
+            encode(&frame(Verb::Sub, "attacker.session.ended", b"")),
+            b"SUB attacker.session.ended\n\0\0\0\0"
+        );
+        let body = br#"{"type":"session.ended","payload":{}}"#;
+        let mut want = b"PUB attacker.session.ended\n".to_vec();
+        want.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        want.extend_from_slice(body);
+        assert_eq!(encode(&frame(Verb::Pub, "attacker.session.ended", body)), want);
+        // Writer right-trims like `f"{verb} {args}".rstrip()`.
+        assert_eq!(encode(&frame(Verb::Hello, "name \t", b"")), b"HELLO name\n\0\0\0\0");
+    }
+
+    #[test]
+    fn decodes_every_verb_and_strips_args() -> Result<(), CodecError> {
+        for verb in Verb::ALL {
+            let mut wire = format!("{verb}  x.y \n").into_bytes();
+            wire.extend_from_slice(&[0, 0, 0, 0]);
+            let f = one(&wire)?;
+            assert_eq!(f.verb(), verb);
+            assert_eq!(f.args(), "x.y");
+            assert!(f.body().is_empty());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn crs_before_lf_are_tolerated() -> Result<(), CodecError> {
+        let f = one(b"EVT a.b\r\r\n\0\0\0\x02{}")?;
+        assert_eq!(f.verb(), Verb::Evt);
+        assert_eq!(f.args(), "a.b");
+        assert_eq!(f.json_body()?, Map::new());
+        let f = one(b"BYE\r\n\0\0\0\0")?;
+        assert_eq!((f.verb(), f.args()), (Verb::Bye, ""));
+        Ok(())
+    }
+
+    #[test]
+    fn python_whitespace_is_stripped_from_args() -> Result<(), CodecError> {
+        let f = one(b"SUB \x1c\x0ba.b\x0c\x1f\t\n\0\0\0\0")?;
+        assert_eq!(f.args(), "a.b");
+        // A CR inside args survives (only the trailing run is stripped).
+        let f = one(b"SUB a\rb\n\0\0\0\0")?;
+        assert_eq!(f.args(), "a\rb");
+        Ok(())
+    }
+
+    #[test]
+    fn verb_is_split_at_the_first_space_only() -> Result<(), CodecError> {
+        let f = one(b"PUB a b  c\n\0\0\0\0")?;
+        assert_eq!(f.args(), "a b  c");
+        // A tab does not split: "PUB\ta" is an unknown verb.
+        assert!(matches!(one(b"PUB\ta\n\0\0\0\0"), Err(CodecError::UnknownVerb { len: 5 })));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_and_lowercase_verbs_are_refused() {
+        assert!(matches!(one(b"pub a\n\0\0\0\0"), Err(CodecError::UnknownVerb { len: 3 })));
+        assert!(matches!(one(b"PING\n\0\0\0\0"), Err(CodecError::UnknownVerb { len: 4 })));
+        assert!(matches!(one(b" PUB a\n\0\0\0\0"), Err(CodecError::UnknownVerb { len: 0 })));
+    }
+
+    #[test]
+    fn empty_header_is_refused() {
+        assert!(matches!(one(b"\n\0\0\0\0"), Err(CodecError::EmptyHeader)));
+        assert!(matches!(one(b"\r\r\n\0\0\0\0"), Err(CodecError::EmptyHeader)));
+    }
+
+    #[test]
+    fn non_ascii_header_is_refused() {
+        assert!(matches!(one(b"PUB \xc3\xa9\n\0\0\0\0"), Err(CodecError::NonAsciiHeader)));
+        assert!(matches!(one(b"PUB a\x80\n\0\0\0\0"), Err(CodecError::NonAsciiHeader)));
+    }
+
+    #[test]
+    fn header_limit_is_4096_bytes_including_lf() -> Result<(), CodecError> {
+        let args = "a".repeat(MAX_HEADER_BYTES - 5);
+        let mut wire = format!("SUB {args}\n").into_bytes();
+        assert_eq!(wire.len(), MAX_HEADER_BYTES);
+        wire.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(one(&wire)?.args().len(), MAX_HEADER_BYTES - 5);
+
+        let mut wire = format!("SUB a{args}\n").into_bytes();
+        wire.extend_from_slice(&[0, 0, 0, 0]);
+        assert!(matches!(one(&wire), Err(CodecError::HeaderTooLong)));
+        // Detected as soon as 4096 bytes without LF are buffered.
+        let mut codec = BusCodec::new();
+        let mut buf = BytesMut::from(&vec![b'A'; MAX_HEADER_BYTES - 1][..]);
+        assert!(matches!(codec.decode(&mut buf), Ok(None)));
+        buf.put_u8(b'A');
+        assert!(matches!(codec.decode(&mut buf), Err(CodecError::HeaderTooLong)));
+        Ok(())
+    }
+
+    #[test]
+    fn body_limit_is_one_mib() -> Result<(), CodecError> {
+        let body = format!("{{\"k\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES - 8));
+        assert_eq!(body.len(), MAX_BODY_BYTES);
+        let mut wire = b"EVT t\n".to_vec();
+        wire.extend_from_slice(&(MAX_BODY_BYTES as u32).to_be_bytes());
+        wire.extend_from_slice(body.as_bytes());
+        assert_eq!(one(&wire)?.body().len(), MAX_BODY_BYTES);
+
+        // Refused from the length prefix alone, before any body byte arrives.
+        let mut codec = BusCodec::new();
+        let mut buf = BytesMut::from(&b"EVT t\n"[..]);
+        buf.put_u32(MAX_BODY_BYTES as u32 + 1);
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(CodecError::BodyTooLong { len }) if len as usize == MAX_BODY_BYTES + 1
+        ));
+        let mut buf = BytesMut::from(&b"EVT t\n\xff\xff\xff\xff"[..]);
+        assert!(matches!(BusCodec::new().decode(&mut buf), Err(CodecError::BodyTooLong { len: u32::MAX })));
+        Ok(())
+    }
+
+    #[test]
+    fn eof_mid_frame_is_truncated_and_eof_between_frames_is_clean() -> Result<(), CodecError> {
+        assert!(decode_all(b"")?.is_empty());
+        assert_eq!(decode_all(b"BYE\n\0\0\0\0")?.len(), 1);
+        for partial in [&b"BY"[..], b"BYE\n", b"BYE\n\0\0", b"EVT t\n\0\0\0\x05{}"] {
+            assert!(
+                matches!(decode_all(partial), Err(CodecError::Truncated { buffered }) if buffered == partial.len()),
+                "{partial:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn several_frames_in_one_buffer() -> Result<(), CodecError> {
+        let frames = decode_all(b"SUB a\n\0\0\0\0EVT a\n\0\0\0\x02{}BYE\n\0\0\0\0")?;
+        let verbs: Vec<Verb> = frames.iter().map(Frame::verb).collect();
+        assert_eq!(verbs, [Verb::Sub, Verb::Evt, Verb::Bye]);
+        Ok(())
+    }
+
+    #[test]
+    fn body_errors_do_not_lose_framing() -> Result<(), CodecError> {
+        let f = one(b"EVT t\n\0\0\0\x03[1]")?;
+        assert!(matches!(f.json_body(), Err(CodecError::BodyNotObject)));
+        let f = one(b"EVT t\n\0\0\0\x03{x]")?;
+        let e = f.json_body().err();
+        assert!(matches!(e, Some(CodecError::BodyNotJson)));
+        assert!(!e.is_some_and(|e| e.loses_framing()));
+        let f = one(b"EVT t\n\0\0\0\x07{\"a\":1}")?;
+        assert_eq!(f.json_body()?.get("a"), Some(&Value::from(1)));
+        Ok(())
+    }
+
+    #[test]
+    fn framing_classification() {
+        assert!(CodecError::HeaderTooLong.loses_framing());
+        assert!(CodecError::NonAsciiHeader.loses_framing());
+        assert!(CodecError::EmptyHeader.loses_framing());
+        assert!(CodecError::UnknownVerb { len: 1 }.loses_framing());
+        assert!(CodecError::BodyTooLong { len: 0 }.loses_framing());
+        assert!(CodecError::Truncated { buffered: 1 }.loses_framing());
+        assert!(CodecError::Io(std::io::Error::other("x")).loses_framing());
+        assert!(!CodecError::BodyNotObject.loses_framing());
+        assert!(!CodecError::ArgsContainNewline.loses_framing());
+        assert!(!CodecError::OutgoingBodyTooLong { len: 0 }.loses_framing());
+        assert!(!CodecError::OutgoingHeaderTooLong { len: 0 }.loses_framing());
+    }
+
+    #[test]
+    fn outgoing_frames_are_refused_before_the_wire() {
+        assert!(matches!(Frame::empty(Verb::Sub, "a\nb"), Err(CodecError::ArgsContainNewline)));
+        assert!(matches!(Frame::empty(Verb::Sub, "a\rb"), Err(CodecError::ArgsContainNewline)));
+        assert!(matches!(Frame::empty(Verb::Sub, "é"), Err(CodecError::ArgsNotAscii)));
+        let long = "a".repeat(MAX_HEADER_BYTES);
+        assert!(matches!(
+            Frame::empty(Verb::Sub, &long),
+            Err(CodecError::OutgoingHeaderTooLong { len }) if len == MAX_HEADER_BYTES + 5
+        ));
+        let big = Bytes::from(vec![b' '; MAX_BODY_BYTES + 1]);
+        assert!(matches!(
+            Frame::new(Verb::Pub, "t", big),
+            Err(CodecError::OutgoingBodyTooLong { len }) if len == MAX_BODY_BYTES + 1
+        ));
+        assert!(matches!(Frame::new(Verb::Pub, "t", Bytes::from_static(b"[1]")), Err(CodecError::BodyNotObject)));
+        assert!(matches!(Frame::new(Verb::Pub, "t", Bytes::from_static(b"{")), Err(CodecError::BodyNotJson)));
+    }
+
+    #[test]
+    fn large_body_in_pieces_reserves_only_what_the_frame_needs() -> Result<(), CodecError> {
+        let body = format!("{{\"k\":\"{}\"}}", "x".repeat(100_000));
+        let mut wire = b"EVT t\n".to_vec();
+        wire.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        wire.extend_from_slice(body.as_bytes());
+        let mut codec = BusCodec::new();
+        let mut buf = BytesMut::new();
+        let mut got = None;
+        for chunk in wire.chunks(7_001) {
+            buf.extend_from_slice(chunk);
+            if let Some(f) = codec.decode(&mut buf)? {
+                got = Some(f);
+            }
+            assert!(buf.capacity() <= MAX_FRAME_BYTES * 2);
+        }
+        assert_eq!(got.map(|f| f.body().len()), Some(body.len()));
+        assert!(buf.is_empty());
+        Ok(())
+    }
+}

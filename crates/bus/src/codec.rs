@@ -481,9 +481,15 @@ mod tests {
         let mut want = b"PUB attacker.session.ended\n".to_vec();
         want.extend_from_slice(&(body.len() as u32).to_be_bytes());
         want.extend_from_slice(body);
-        assert_eq!(encode(&frame(Verb::Pub, "attacker.session.ended", body)), want);
+        assert_eq!(
+            encode(&frame(Verb::Pub, "attacker.session.ended", body)),
+            want
+        );
         // Writer right-trims like `f"{verb} {args}".rstrip()`.
-        assert_eq!(encode(&frame(Verb::Hello, "name \t", b"")), b"HELLO name\n\0\0\0\0");
+        assert_eq!(
+            encode(&frame(Verb::Hello, "name \t", b"")),
+            b"HELLO name\n\0\0\0\0"
+        );
     }
 
     #[test]
@@ -525,27 +531,48 @@ mod tests {
         let f = one(b"PUB a b  c\n\0\0\0\0")?;
         assert_eq!(f.args(), "a b  c");
         // A tab does not split: "PUB\ta" is an unknown verb.
-        assert!(matches!(one(b"PUB\ta\n\0\0\0\0"), Err(CodecError::UnknownVerb { len: 5 })));
+        assert!(matches!(
+            one(b"PUB\ta\n\0\0\0\0"),
+            Err(CodecError::UnknownVerb { len: 5 })
+        ));
         Ok(())
     }
 
     #[test]
     fn unknown_and_lowercase_verbs_are_refused() {
-        assert!(matches!(one(b"pub a\n\0\0\0\0"), Err(CodecError::UnknownVerb { len: 3 })));
-        assert!(matches!(one(b"PING\n\0\0\0\0"), Err(CodecError::UnknownVerb { len: 4 })));
-        assert!(matches!(one(b" PUB a\n\0\0\0\0"), Err(CodecError::UnknownVerb { len: 0 })));
+        assert!(matches!(
+            one(b"pub a\n\0\0\0\0"),
+            Err(CodecError::UnknownVerb { len: 3 })
+        ));
+        assert!(matches!(
+            one(b"PING\n\0\0\0\0"),
+            Err(CodecError::UnknownVerb { len: 4 })
+        ));
+        assert!(matches!(
+            one(b" PUB a\n\0\0\0\0"),
+            Err(CodecError::UnknownVerb { len: 0 })
+        ));
     }
 
     #[test]
     fn empty_header_is_refused() {
         assert!(matches!(one(b"\n\0\0\0\0"), Err(CodecError::EmptyHeader)));
-        assert!(matches!(one(b"\r\r\n\0\0\0\0"), Err(CodecError::EmptyHeader)));
+        assert!(matches!(
+            one(b"\r\r\n\0\0\0\0"),
+            Err(CodecError::EmptyHeader)
+        ));
     }
 
     #[test]
     fn non_ascii_header_is_refused() {
-        assert!(matches!(one(b"PUB \xc3\xa9\n\0\0\0\0"), Err(CodecError::NonAsciiHeader)));
-        assert!(matches!(one(b"PUB a\x80\n\0\0\0\0"), Err(CodecError::NonAsciiHeader)));
+        assert!(matches!(
+            one(b"PUB \xc3\xa9\n\0\0\0\0"),
+            Err(CodecError::NonAsciiHeader)
+        ));
+        assert!(matches!(
+            one(b"PUB a\x80\n\0\0\0\0"),
+            Err(CodecError::NonAsciiHeader)
+        ));
     }
 
     #[test]
@@ -564,7 +591,10 @@ mod tests {
         let mut buf = BytesMut::from(&vec![b'A'; MAX_HEADER_BYTES - 1][..]);
         assert!(matches!(codec.decode(&mut buf), Ok(None)));
         buf.put_u8(b'A');
-        assert!(matches!(codec.decode(&mut buf), Err(CodecError::HeaderTooLong)));
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(CodecError::HeaderTooLong)
+        ));
         Ok(())
     }
 
@@ -586,7 +616,10 @@ mod tests {
             Err(CodecError::BodyTooLong { len }) if len as usize == MAX_BODY_BYTES + 1
         ));
         let mut buf = BytesMut::from(&b"EVT t\n\xff\xff\xff\xff"[..]);
-        assert!(matches!(BusCodec::new().decode(&mut buf), Err(CodecError::BodyTooLong { len: u32::MAX })));
+        assert!(matches!(
+            BusCodec::new().decode(&mut buf),
+            Err(CodecError::BodyTooLong { len: u32::MAX })
+        ));
         Ok(())
     }
 
@@ -641,9 +674,18 @@ mod tests {
 
     #[test]
     fn outgoing_frames_are_refused_before_the_wire() {
-        assert!(matches!(Frame::empty(Verb::Sub, "a\nb"), Err(CodecError::ArgsContainNewline)));
-        assert!(matches!(Frame::empty(Verb::Sub, "a\rb"), Err(CodecError::ArgsContainNewline)));
-        assert!(matches!(Frame::empty(Verb::Sub, "é"), Err(CodecError::ArgsNotAscii)));
+        assert!(matches!(
+            Frame::empty(Verb::Sub, "a\nb"),
+            Err(CodecError::ArgsContainNewline)
+        ));
+        assert!(matches!(
+            Frame::empty(Verb::Sub, "a\rb"),
+            Err(CodecError::ArgsContainNewline)
+        ));
+        assert!(matches!(
+            Frame::empty(Verb::Sub, "é"),
+            Err(CodecError::ArgsNotAscii)
+        ));
         let long = "a".repeat(MAX_HEADER_BYTES);
         assert!(matches!(
             Frame::empty(Verb::Sub, &long),
@@ -654,8 +696,14 @@ mod tests {
             Frame::new(Verb::Pub, "t", big),
             Err(CodecError::OutgoingBodyTooLong { len }) if len == MAX_BODY_BYTES + 1
         ));
-        assert!(matches!(Frame::new(Verb::Pub, "t", Bytes::from_static(b"[1]")), Err(CodecError::BodyNotObject)));
-        assert!(matches!(Frame::new(Verb::Pub, "t", Bytes::from_static(b"{")), Err(CodecError::BodyNotJson)));
+        assert!(matches!(
+            Frame::new(Verb::Pub, "t", Bytes::from_static(b"[1]")),
+            Err(CodecError::BodyNotObject)
+        ));
+        assert!(matches!(
+            Frame::new(Verb::Pub, "t", Bytes::from_static(b"{")),
+            Err(CodecError::BodyNotJson)
+        ));
     }
 
     #[test]

@@ -21,9 +21,8 @@ fn body() -> impl Strategy<Value = Bytes> {
 }
 
 fn frame() -> impl Strategy<Value = Frame> {
-    (verb(), "([!-~]([ -~]{0,60}[!-~])?)?", body()).prop_filter_map("valid frame", |(v, a, b)| {
-        Frame::new(v, &a, b).ok()
-    })
+    (verb(), "([!-~]([ -~]{0,60}[!-~])?)?", body())
+        .prop_filter_map("valid frame", |(v, a, b)| Frame::new(v, &a, b).ok())
 }
 
 /// Feeds `wire` to a decoder in the given chunk sizes, the way FramedRead
@@ -41,7 +40,11 @@ fn feed(wire: &[u8], cuts: &[usize]) -> (Vec<Frame>, Option<CodecError>) {
                 Ok(None) => {
                     // Waiting for more bytes is only allowed while they could
                     // still belong to one frame.
-                    assert!(buf.len() < MAX_FRAME_BYTES, "decoder waits with {} bytes", buf.len());
+                    assert!(
+                        buf.len() < MAX_FRAME_BYTES,
+                        "decoder waits with {} bytes",
+                        buf.len()
+                    );
                     break;
                 }
                 Err(e) => return (out, Some(e)),

@@ -2,3 +2,9 @@
 //! announce. `main.rs` is a thin command-line front end over it.
 
 pub mod cli;
+pub mod config;
+pub mod shard_file;
+pub mod shards;
+pub mod store;
+pub mod health;
+pub mod logging;

@@ -82,6 +82,8 @@ pub struct Fields {
     pub t: Option<Val>,
     pub ch: Option<Val>,
     pub d: Option<Val>,
+    /// The key `trunc` is present (the recorder's cap sentinel).
+    pub trunc: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,7 @@ enum Key {
     T,
     Ch,
     D,
+    Trunc,
     Timestamp,
     Other,
 }
@@ -167,6 +170,7 @@ impl Scanner<'_> {
                     Key::T => f.t = Some(v),
                     Key::Ch => f.ch = Some(v),
                     Key::D => f.d = Some(v),
+                    Key::Trunc => f.trunc = true,
                     Key::Timestamp | Key::Other => {}
                 }
             }
@@ -228,6 +232,7 @@ impl Scanner<'_> {
                 b"t" => Key::T,
                 b"ch" => Key::Ch,
                 b"d" => Key::D,
+                b"trunc" => Key::Trunc,
                 b"timestamp" => Key::Timestamp,
                 _ => Key::Other,
             }
@@ -235,12 +240,13 @@ impl Scanner<'_> {
             // Escaped keys (`"\u0073id"`) equal their decoded text in Python.
             let mut cps = Vec::new();
             decode_string(raw, &mut cps);
-            let names: [(&[u8], Key); 6] = [
+            let names: [(&[u8], Key); 7] = [
                 (b"sid", Key::Sid),
                 (b"hdr", Key::Hdr),
                 (b"t", Key::T),
                 (b"ch", Key::Ch),
                 (b"d", Key::D),
+                (b"trunc", Key::Trunc),
                 (b"timestamp", Key::Timestamp),
             ];
             names

@@ -17,8 +17,13 @@ pub enum SkipReason {
     NotObject,
     /// No `sid`, or `sid` is not a non-empty string.
     NoSid,
-    /// No `t` or no `ch` key (e.g. the `trunc` sentinel).
+    /// No `t` or no `ch` key.
     NoTimeOrChannel,
+    /// The recorder's `trunc` sentinel (an object with a `trunc` key and no
+    /// `t`/`ch`): expected, nothing follows it for that sid.
+    TruncSentinel,
+    /// A resize event (`ch` is `"r"`): expected, not an engine event.
+    Resize,
     /// `t` is not a number or boolean.
     BadTime,
     /// `ch` is not `"i"` or `"o"` (e.g. a resize event).
@@ -36,19 +41,19 @@ impl SkipReason {
             SkipReason::NotObject => "JSON value is not an object",
             SkipReason::NoSid => "no non-empty string sid",
             SkipReason::NoTimeOrChannel => "no t or no ch field",
+            SkipReason::TruncSentinel => "truncation sentinel",
+            SkipReason::Resize => "resize event",
             SkipReason::BadTime => "t is not a number or boolean",
             SkipReason::BadChannel => "ch is not \"i\" or \"o\"",
             SkipReason::BadData => "d is not a string",
         }
     }
 
-    /// Lines every shard legitimately holds (resize events, `trunc`
-    /// sentinels, blank lines); callers may choose not to report them.
+    /// Lines the recorder legitimately writes (resize events, `trunc`
+    /// sentinels): skipped like the reference does, but not "refused", so
+    /// callers need not report them.
     pub fn is_expected(self) -> bool {
-        matches!(
-            self,
-            SkipReason::Blank | SkipReason::NoTimeOrChannel | SkipReason::BadChannel
-        )
+        matches!(self, SkipReason::TruncSentinel | SkipReason::Resize)
     }
 }
 
@@ -152,10 +157,20 @@ fn classify(line: &[u8], sid: &mut Text) -> Result<(LineKind, Fields), SkipReaso
         return Ok((LineKind::Header { timestamp }, f));
     }
     let (Some(t), Some(ch)) = (f.t, f.ch) else {
-        return Err(SkipReason::NoTimeOrChannel);
+        return Err(if f.trunc {
+            SkipReason::TruncSentinel
+        } else {
+            SkipReason::NoTimeOrChannel
+        });
     };
     let t = time_value(line, t).ok_or(SkipReason::BadTime)?;
-    channel(line, ch).ok_or(SkipReason::BadChannel)?;
+    channel(line, ch).ok_or_else(|| {
+        if is_resize(line, ch) {
+            SkipReason::Resize
+        } else {
+            SkipReason::BadChannel
+        }
+    })?;
     if !matches!(f.d, None | Some(Val::Str { .. })) {
         return Err(SkipReason::BadData);
     }
@@ -240,6 +255,10 @@ fn channel(line: &[u8], v: Val) -> Option<EventKind> {
         0x6F => Some(EventKind::Output),
         _ => None,
     }
+}
+
+fn is_resize(line: &[u8], v: Val) -> bool {
+    matches!(v, Val::Str { start, end, .. } if &line[start..end] == b"r")
 }
 
 fn decode_str(raw: &[u8], simple: bool) -> Text {

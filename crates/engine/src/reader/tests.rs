@@ -113,7 +113,7 @@ fn huge_integer_t_raises() {
     let mut bad_ch = br#"{"sid":"big","t":"#.to_vec();
     bad_ch.extend(vec![b'9'; 400]);
     bad_ch.extend(br#","ch":"r"}"#);
-    assert_eq!(skip(&bad_ch), SkipReason::BadChannel);
+    assert_eq!(skip(&bad_ch), SkipReason::Resize);
     // More than 4300 digits: Python's int() refuses the literal (ValueError).
     let mut long = br#"{"sid":"s","t":"#.to_vec();
     long.extend(vec![b'1'; 4301]);

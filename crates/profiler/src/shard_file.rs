@@ -1,0 +1,109 @@
+//! Reading shard files with bounded memory: a streaming first pass builds
+//! the engine's [`ShardIndex`] (sid → event-line spans), then each session's
+//! lines are read back with positioned reads, one session at a time.
+//! Memory is the index plus the largest session, whatever the file size.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use decnet_engine::reader::{index::SkippedLine, line::parse_event, SessionEntry, ShardIndex};
+use decnet_engine::Event;
+
+/// Bytes read per call in the indexing pass.
+const CHUNK: usize = 1 << 20;
+/// Spans closer than this are fetched with one read in the second pass.
+const MAX_GAP: u64 = 64 << 10;
+/// Upper bound of one coalesced read (a single longer line is read whole).
+const MAX_READ: u64 = 4 << 20;
+
+/// Indexes a whole (finished) shard from `file`, streaming. An
+/// unterminated last line is a line, as in the reference.
+pub fn index_file(file: &mut File, on_skip: impl FnMut(SkippedLine)) -> io::Result<ShardIndex> {
+    let mut index = ShardIndex::new();
+    index_more(file, &mut index, true, on_skip)?;
+    Ok(index)
+}
+
+/// Extends `index` with the bytes of `file` from `index.scanned_to()` on.
+/// With `at_eof = false` (a live shard) an unterminated tail is left for a
+/// later call.
+pub fn index_more(
+    file: &mut File,
+    index: &mut ShardIndex,
+    at_eof: bool,
+    mut on_skip: impl FnMut(SkippedLine),
+) -> io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+    let mut pos = index.scanned_to();
+    loop {
+        let old = buf.len();
+        buf.resize(old + CHUNK, 0);
+        let n = read_at_full(file, &mut buf[old..], pos)?;
+        buf.truncate(old + n);
+        pos += n as u64;
+        let done = n == 0;
+        let used = index.feed(&buf, done && at_eof, &mut on_skip);
+        buf.drain(..used);
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// `read_at` until `buf` is full or the end of the file.
+fn read_at_full(file: &File, buf: &mut [u8], mut pos: u64) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], pos) {
+            Ok(0) => break,
+            Ok(n) => {
+                got += n;
+                pos += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Reads and parses one indexed session's events, in file order. `buf` is
+/// a reusable scratch buffer. A span that no longer parses as an event
+/// (the file changed between the passes) is dropped.
+pub fn read_session(
+    file: &File,
+    entry: &SessionEntry,
+    buf: &mut Vec<u8>,
+) -> io::Result<Vec<Event>> {
+    let spans = &entry.spans;
+    let mut events = Vec::with_capacity(spans.len());
+    let mut i = 0;
+    while i < spans.len() {
+        let start = spans[i].offset;
+        let mut end = start + spans[i].len;
+        let mut j = i + 1;
+        while j < spans.len() {
+            let s = spans[j];
+            let s_end = s.offset + s.len;
+            if s.offset < end || s.offset - end > MAX_GAP || s_end - start > MAX_READ {
+                break;
+            }
+            end = s_end;
+            j += 1;
+        }
+        let len = usize::try_from(end - start).map_err(|_| io::Error::other("line too long"))?;
+        buf.clear();
+        buf.resize(len, 0);
+        file.read_exact_at(buf, start)?;
+        for s in &spans[i..j] {
+            let a = (s.offset - start) as usize;
+            let b = a + s.len as usize;
+            if let Some(ev) = buf.get(a..b).and_then(parse_event) {
+                events.push(ev);
+            }
+        }
+        i = j;
+    }
+    Ok(events)
+}

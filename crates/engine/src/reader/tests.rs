@@ -143,7 +143,7 @@ fn bool_t_and_wrong_types() {
     );
     assert_eq!(
         skip(br#"{"sid":"s","t":1,"ch":"r","d":"80x24"}"#),
-        SkipReason::BadChannel
+        SkipReason::Resize
     );
     assert_eq!(
         skip(br#"{"sid":"s","t":1,"ch":"io"}"#),
@@ -172,7 +172,11 @@ fn bool_t_and_wrong_types() {
     assert_eq!(skip(br#"{"sid":"s","t":1}"#), SkipReason::NoTimeOrChannel);
     assert_eq!(
         skip(br#"{"sid":"s","trunc":true}"#),
-        SkipReason::NoTimeOrChannel
+        SkipReason::TruncSentinel
+    );
+    assert_eq!(
+        skip(br#"{"sid":"s","trunc":false,"t":1}"#),
+        SkipReason::TruncSentinel
     );
 }
 
@@ -427,7 +431,7 @@ garbage\n\
         vec![
             (4, SkipReason::Blank),
             (5, SkipReason::BadJson),
-            (6, SkipReason::BadChannel)
+            (6, SkipReason::Resize)
         ]
     );
     assert_eq!(

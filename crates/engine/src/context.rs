@@ -1,1 +1,643 @@
-//! TODO
+//! SessionContext: everything the 38 primitives read, built once per
+//! session (engine.md §3).
+//!
+//! Raw text stays inside the crate: fields are `pub(crate)`, first tokens
+//! are interned to ids (equal ids ⇔ equal SHA-256 first-token hashes), and
+//! prompt lines are reduced to their shell class at parse time.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::EngineError;
+use crate::event::{Event, EventKind};
+use crate::stats::clip0;
+use crate::text::{self, contains_ascii, is_py_space, is_py_word};
+use crate::thresholds::*;
+
+const ESC: u32 = 0x1B;
+const BEL: u32 = 0x07;
+
+/// One segmented command (§3.6) with its output annotations (§3.7).
+#[derive(Debug, Clone)]
+pub(crate) struct Command {
+    pub(crate) start_ts: f64,
+    pub(crate) end_ts: f64,
+    /// Interned first token: equal ids ⇔ equal first-token hashes.
+    pub(crate) token_id: usize,
+    pub(crate) tab_count: u32,
+    pub(crate) shortcut_count: u32,
+    pub(crate) pipe_count: u32,
+    pub(crate) errored: bool,
+    pub(crate) output_bytes: u64,
+    pub(crate) followed_by_prompt: bool,
+}
+
+/// Shell class of one PS1 prompt line (§5.26), decided at parse time so
+/// the prompt text itself is never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PromptClass {
+    Bash,
+    Zsh,
+    Powershell,
+    CmdExe,
+    Fish,
+}
+
+impl PromptClass {
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            PromptClass::Bash => "bash",
+            PromptClass::Zsh => "zsh",
+            PromptClass::Powershell => "powershell",
+            PromptClass::CmdExe => "cmd.exe",
+            PromptClass::Fish => "fish",
+        }
+    }
+}
+
+/// Per-session derived state (§3). Built by [`SessionContext::build`].
+#[derive(Debug)]
+pub(crate) struct SessionContext<'a> {
+    pub(crate) t_start: f64,
+    pub(crate) t_end: f64,
+    pub(crate) duration_s: f64,
+    pub(crate) inputs: Vec<&'a Event>,
+    pub(crate) outputs: Vec<&'a Event>,
+    /// Input IATs (§3.2); read through the typing bursts.
+    #[allow(dead_code)]
+    pub(crate) iats: Vec<f64>,
+    pub(crate) paste_event_count: usize,
+    pub(crate) typing_bursts: Vec<Vec<f64>>,
+    pub(crate) backspace_count: usize,
+    pub(crate) backspace_iats: Vec<f64>,
+    pub(crate) kill_line_count: usize,
+    pub(crate) commands: Vec<Command>,
+    /// First tokens by interned id (crate-private; never leaves the engine).
+    pub(crate) tokens: Vec<Vec<u32>>,
+    pub(crate) prompt_classes: Vec<PromptClass>,
+    pub(crate) inter_cmd_iats: Vec<f64>,
+    pub(crate) intra_command_iats: Vec<Vec<f64>>,
+    pub(crate) unigrams: [u64; 26],
+    /// Capped typed bigrams, `(first*26 + second, count)` in insertion
+    /// order as the reference's dict after the top-N cut.
+    pub(crate) bigrams: Vec<(u16, u64)>,
+    pub(crate) typed_letter_count: usize,
+    pub(crate) obscenity_hits: usize,
+    pub(crate) positive_lex_hits: usize,
+    pub(crate) negative_lex_hits: usize,
+    pub(crate) caps_run_max: usize,
+    pub(crate) bang_run_max: usize,
+}
+
+/// Lowercase hex SHA-256 of a first token (the reference's `hash_token`).
+/// `None` when the token holds a lone surrogate (the reference raises).
+pub fn first_token_hash(token: &[u32]) -> Option<String> {
+    let mut bytes = Vec::new();
+    text::encode_utf8_strict(token, &mut bytes)?;
+    let digest = Sha256::digest(&bytes);
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl<'a> SessionContext<'a> {
+    pub(crate) fn build(events: &'a [Event]) -> Result<Self, EngineError> {
+        // §3.1 partition and span.
+        let mut inputs = Vec::new();
+        let mut outputs = Vec::new();
+        let mut t_last = 0.0f64;
+        for ev in events {
+            if ev.t > t_last {
+                t_last = ev.t;
+            }
+            match ev.kind {
+                EventKind::Input => inputs.push(ev),
+                EventKind::Output => outputs.push(ev),
+            }
+        }
+        let (t_start, t_end) = match events.first() {
+            Some(first) => (first.t, t_last),
+            None => (0.0, 0.0),
+        };
+        // §3.2 IATs.
+        let iats: Vec<f64> = inputs.windows(2).map(|w| clip0(w[1].t - w[0].t)).collect();
+        // §3.3 paste count.
+        let paste_event_count = inputs
+            .iter()
+            .filter(|e| e.data.len() >= PASTE_MIN_CHARS_PER_EVENT)
+            .count();
+        // §3.4 typing bursts.
+        let typing_bursts = split_typing_bursts(&iats);
+        let mut ctx = SessionContext {
+            t_start,
+            t_end,
+            duration_s: clip0(t_end - t_start),
+            inputs,
+            outputs,
+            iats,
+            paste_event_count,
+            typing_bursts,
+            backspace_count: 0,
+            backspace_iats: Vec::new(),
+            kill_line_count: 0,
+            commands: Vec::new(),
+            tokens: Vec::new(),
+            prompt_classes: Vec::new(),
+            inter_cmd_iats: Vec::new(),
+            intra_command_iats: Vec::new(),
+            unigrams: [0; 26],
+            bigrams: Vec::new(),
+            typed_letter_count: 0,
+            obscenity_hits: 0,
+            positive_lex_hits: 0,
+            negative_lex_hits: 0,
+            caps_run_max: 0,
+            bang_run_max: 0,
+        };
+        ctx.scan_correction_signals();
+        ctx.segment_commands()?;
+        ctx.annotate_outputs();
+        ctx.inter_cmd_iats = ctx
+            .commands
+            .windows(2)
+            .map(|w| clip0(w[1].start_ts - w[0].end_ts))
+            .collect();
+        ctx.per_command_iats();
+        ctx.typed_char_histograms();
+        Ok(ctx)
+    }
+
+    /// §3.5 backspace / kill-line walk.
+    fn scan_correction_signals(&mut self) {
+        let mut last_non_bs_t: Option<f64> = None;
+        for ev in &self.inputs {
+            let t = ev.t;
+            for &c in &ev.data {
+                match c {
+                    0x7F | 0x08 => {
+                        self.backspace_count += 1;
+                        if let Some(l) = last_non_bs_t {
+                            self.backspace_iats.push(clip0(t - l));
+                        }
+                    }
+                    0x15 | 0x17 => {
+                        self.kill_line_count += 1;
+                        last_non_bs_t = Some(t);
+                    }
+                    _ => last_non_bs_t = Some(t),
+                }
+            }
+        }
+    }
+
+    /// §3.6 command segmentation. A lone surrogate in a first token fails
+    /// the session (the reference's strict UTF-8 hashing raises).
+    fn segment_commands(&mut self) -> Result<(), EngineError> {
+        let mut buf: Vec<u32> = Vec::new();
+        let mut buf_start_ts = 0.0f64;
+        let (mut tab, mut pipe, mut shortcut) = (0u32, 0u32, 0u32);
+        let mut intern: HashMap<Vec<u32>, usize> = HashMap::new();
+        for ev in &self.inputs {
+            let t = ev.t;
+            for &c in &ev.data {
+                if c == 0x0D || c == 0x0A {
+                    if !buf.is_empty() {
+                        let tok = text::first_token(&buf);
+                        if tok.iter().any(|&c| char::from_u32(c).is_none()) {
+                            return Err(EngineError::FirstTokenNotUtf8);
+                        }
+                        let token_id = match intern.get(tok) {
+                            Some(&id) => id,
+                            None => {
+                                let id = self.tokens.len();
+                                self.tokens.push(tok.to_vec());
+                                intern.insert(tok.to_vec(), id);
+                                id
+                            }
+                        };
+                        self.commands.push(Command {
+                            start_ts: buf_start_ts,
+                            end_ts: t,
+                            token_id,
+                            tab_count: tab,
+                            shortcut_count: shortcut,
+                            pipe_count: pipe,
+                            errored: false,
+                            output_bytes: 0,
+                            followed_by_prompt: false,
+                        });
+                    }
+                    buf.clear();
+                    tab = 0;
+                    pipe = 0;
+                    shortcut = 0;
+                } else {
+                    if buf.is_empty() {
+                        buf_start_ts = t;
+                    }
+                    buf.push(c);
+                    if c == 0x09 {
+                        tab += 1;
+                    } else if c == u32::from(b'|') {
+                        pipe += 1;
+                    } else if SHORTCUT_CTRL_BYTES.contains(&c) {
+                        shortcut += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// §3.7 per-command output windows `[end_i, start_{i+1})`.
+    fn annotate_outputs(&mut self) {
+        let n = self.commands.len();
+        if n == 0 {
+            return;
+        }
+        let sorted = is_sorted(self.outputs.iter().map(|e| e.t));
+        let mut stripped: Vec<u32> = Vec::new();
+        let mut concat: Vec<u32> = Vec::new();
+        for i in 0..n {
+            let lo = self.commands[i].end_ts;
+            let hi = if i + 1 < n {
+                self.commands[i + 1].start_ts
+            } else {
+                f64::INFINITY
+            };
+            concat.clear();
+            let mut bytes = 0u64;
+            let mut any = false;
+            let mut take = |ev: &Event| {
+                bytes += ev.data.len() as u64;
+                concat.extend_from_slice(&ev.data);
+                any = true;
+            };
+            // NaN bounds select nothing in the reference's scan; keep the
+            // slow path for them so the result is identical by construction.
+            if sorted && !lo.is_nan() && !hi.is_nan() {
+                let a = self.outputs.partition_point(|e| e.t < lo);
+                let b = self.outputs.partition_point(|e| e.t < hi);
+                if a < b {
+                    for ev in &self.outputs[a..b] {
+                        take(ev);
+                    }
+                }
+            } else {
+                for ev in &self.outputs {
+                    if lo <= ev.t && ev.t < hi {
+                        take(ev);
+                    }
+                }
+            }
+            if !any {
+                continue;
+            }
+            strip_ansi(&concat, &mut stripped);
+            let cmd = &mut self.commands[i];
+            cmd.output_bytes = bytes;
+            cmd.errored = detect_error(&stripped);
+            let before = self.prompt_classes.len();
+            extract_prompt_classes(&stripped, &mut self.prompt_classes);
+            cmd.followed_by_prompt = self.prompt_classes.len() > before;
+        }
+    }
+
+    /// §3.9 intra-command IATs over inputs in `[start, end)`.
+    fn per_command_iats(&mut self) {
+        let sorted = is_sorted(self.inputs.iter().map(|e| e.t));
+        let mut out = Vec::with_capacity(self.commands.len());
+        for cmd in &self.commands {
+            let mut v = Vec::new();
+            let mut prev: Option<f64> = None;
+            let mut visit = |t: f64| {
+                if let Some(p) = prev {
+                    v.push(clip0(t - p));
+                }
+                prev = Some(t);
+            };
+            if sorted && !cmd.start_ts.is_nan() && !cmd.end_ts.is_nan() {
+                let a = self.inputs.partition_point(|e| e.t < cmd.start_ts);
+                let b = self.inputs.partition_point(|e| e.t < cmd.end_ts);
+                if a < b {
+                    for ev in &self.inputs[a..b] {
+                        visit(ev.t);
+                    }
+                }
+            } else {
+                for ev in &self.inputs {
+                    if !(ev.t < cmd.start_ts || ev.t >= cmd.end_ts) {
+                        visit(ev.t);
+                    }
+                }
+            }
+            out.push(v);
+        }
+        self.intra_command_iats = out;
+    }
+
+    /// §3.10 typed-letter histograms and lexical counters.
+    fn typed_char_histograms(&mut self) {
+        let mut last_letter: Option<u8> = None;
+        let mut word: Vec<u8> = Vec::with_capacity(16);
+        let mut caps_cur = 0usize;
+        let mut bang_cur = 0usize;
+        let mut bigram_counts = [0u64; 676];
+        let mut bigram_order: Vec<u16> = Vec::new();
+        let mut lex = [0usize; 3];
+        let flush = |word: &mut Vec<u8>, lex: &mut [usize; 3]| {
+            if let Some(hit) = crate::lexicon::match_suffix(word) {
+                lex[hit as usize] += 1;
+            }
+            word.clear();
+        };
+        for ev in &self.inputs {
+            if ev.data.len() >= PASTE_MIN_CHARS_PER_EVENT {
+                last_letter = None;
+                flush(&mut word, &mut lex);
+                caps_cur = 0;
+                bang_cur = 0;
+                continue;
+            }
+            for &c in &ev.data {
+                if text::is_ascii_upper(c) {
+                    caps_cur += 1;
+                    self.caps_run_max = self.caps_run_max.max(caps_cur);
+                } else {
+                    caps_cur = 0;
+                }
+                if c == u32::from(b'!') {
+                    bang_cur += 1;
+                    self.bang_run_max = self.bang_run_max.max(bang_cur);
+                } else {
+                    bang_cur = 0;
+                }
+                if text::is_ascii_letter(c) {
+                    let l = (c as u8).to_ascii_lowercase() - b'a';
+                    self.unigrams[l as usize] += 1;
+                    self.typed_letter_count += 1;
+                    if let Some(p) = last_letter {
+                        let key = u16::from(p) * 26 + u16::from(l);
+                        if bigram_counts[key as usize] == 0 {
+                            bigram_order.push(key);
+                        }
+                        bigram_counts[key as usize] += 1;
+                    }
+                    last_letter = Some(l);
+                    word.push(l + b'a');
+                    if word.len() > LEXEME_MAX_LEN {
+                        word.remove(0);
+                    }
+                } else {
+                    last_letter = None;
+                    flush(&mut word, &mut lex);
+                }
+            }
+        }
+        flush(&mut word, &mut lex);
+        self.obscenity_hits = lex[0];
+        self.positive_lex_hits = lex[1];
+        self.negative_lex_hits = lex[2];
+        let mut bigrams: Vec<(u16, u64)> = bigram_order
+            .iter()
+            .map(|&k| (k, bigram_counts[k as usize]))
+            .collect();
+        if bigrams.len() > LAYOUT_BIGRAM_TOP_N {
+            // Stable: ties keep insertion order, as Python's sorted().
+            bigrams.sort_by_key(|b| std::cmp::Reverse(b.1));
+            bigrams.truncate(LAYOUT_BIGRAM_TOP_N);
+        }
+        self.bigrams = bigrams;
+    }
+
+    /// Number of commands.
+    pub(crate) fn n_cmd(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// First token of command `i` (crate-private).
+    pub(crate) fn token(&self, i: usize) -> &[u32] {
+        &self.tokens[self.commands[i].token_id]
+    }
+}
+
+/// Non-decreasing with no NaN: windows are then contiguous ranges.
+fn is_sorted(mut ts: impl Iterator<Item = f64>) -> bool {
+    let Some(mut prev) = ts.next() else {
+        return true;
+    };
+    if prev.is_nan() {
+        return false;
+    }
+    for t in ts {
+        if !matches!(
+            prev.partial_cmp(&t),
+            Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+        ) {
+            return false;
+        }
+        prev = t;
+    }
+    true
+}
+
+/// §3.4: split at IATs > 1.50 s, keep runs of ≥ 3.
+fn split_typing_bursts(iats: &[f64]) -> Vec<Vec<f64>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    for &x in iats {
+        if x > IKI_THINK_MAX_S {
+            if cur.len() >= TYPING_BURST_MIN_IATS {
+                out.push(std::mem::take(&mut cur));
+            } else {
+                cur.clear();
+            }
+        } else {
+            cur.push(x);
+        }
+    }
+    if cur.len() >= TYPING_BURST_MIN_IATS {
+        out.push(cur);
+    }
+    out
+}
+
+/// §3.7.1 ANSI strip (the reference's regex, as a scanner).
+pub(crate) fn strip_ansi(s: &[u32], out: &mut Vec<u32>) {
+    out.clear();
+    let n = s.len();
+    let mut i = 0;
+    while i < n {
+        let c = s[i];
+        if c != ESC || i + 1 >= n {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let d = s[i + 1];
+        if d == 0x5B {
+            // CSI: '[' [0-?]* [ -/]* [@-~]
+            let mut j = i + 2;
+            while j < n && (0x30..=0x3F).contains(&s[j]) {
+                j += 1;
+            }
+            while j < n && (0x20..=0x2F).contains(&s[j]) {
+                j += 1;
+            }
+            if j < n && (0x40..=0x7E).contains(&s[j]) {
+                i = j + 1;
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        } else if d == 0x5D {
+            // OSC: ']' [^BEL ESC]* (BEL | ESC '\')?
+            let mut j = i + 2;
+            while j < n && s[j] != BEL && s[j] != ESC {
+                j += 1;
+            }
+            if j < n && s[j] == BEL {
+                j += 1;
+            } else if j + 1 < n && s[j] == ESC && s[j + 1] == 0x5C {
+                j += 2;
+            }
+            i = j;
+        } else if (0x40..=0x5A).contains(&d) || (0x5C..=0x5F).contains(&d) {
+            i += 2;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+}
+
+/// §3.7 step 3: canonical error fingerprints.
+pub(crate) fn detect_error(s: &[u32]) -> bool {
+    const PATTERNS: [&[u8]; 6] = [
+        b"command not found",
+        b"No such file or directory",
+        b"Permission denied",
+        b": cannot ",
+        b"Operation not permitted",
+        b"syntax error near unexpected token",
+    ];
+    PATTERNS.iter().any(|p| contains_ascii(s, p))
+}
+
+/// §3.7.2 PS1 prompt parser; appends the class of each prompt line.
+pub(crate) fn extract_prompt_classes(text: &[u32], out: &mut Vec<PromptClass>) {
+    if text.is_empty() {
+        return;
+    }
+    for line in text.split(|&c| c == 0x0A) {
+        if let Some(suffix) = detect_prompt_suffix(line) {
+            out.push(classify_prompt(suffix, line));
+        }
+    }
+}
+
+fn detect_prompt_suffix(line: &[u32]) -> Option<u32> {
+    let s = text::rstrip(line);
+    let &last = s.last()?;
+    if !matches!(last, 0x24 | 0x23 | 0x25 | 0x3E) {
+        return None;
+    }
+    if line.len() > s.len() && line[s.len()] == 0x20 {
+        return Some(last);
+    }
+    if has_ps1_shape(s) {
+        return Some(last);
+    }
+    None
+}
+
+/// `[\w.-]+@[\w.-]+ | ^\s*PS\s | [A-Za-z]:[\\/]` searched in `s`.
+fn has_ps1_shape(s: &[u32]) -> bool {
+    let wordish = |c: u32| c == 0x2E || c == 0x2D || is_py_word(c);
+    for p in 1..s.len().saturating_sub(1) {
+        if s[p] == 0x40 && wordish(s[p - 1]) && wordish(s[p + 1]) {
+            return true;
+        }
+    }
+    let rest = text::lstrip(s);
+    if rest.len() >= 3 && rest[0] == 0x50 && rest[1] == 0x53 && is_py_space(rest[2]) {
+        return true;
+    }
+    s.windows(3)
+        .any(|w| text::is_ascii_letter(w[0]) && w[1] == 0x3A && (w[2] == 0x5C || w[2] == 0x2F))
+}
+
+/// §5.26 classification of one prompt line.
+fn classify_prompt(suffix: u32, line: &[u32]) -> PromptClass {
+    match suffix {
+        0x24 | 0x23 => PromptClass::Bash,
+        0x25 => PromptClass::Zsh,
+        _ => {
+            let mut raw = text::strip(line);
+            if raw.len() > PROMPT_LINE_MAX_CHARS {
+                raw = &raw[raw.len() - PROMPT_LINE_MAX_CHARS..];
+            }
+            let l = text::lstrip(raw);
+            if l.len() >= 3 && l[0] == 0x50 && l[1] == 0x53 && l[2] == 0x20 {
+                PromptClass::Powershell
+            } else if contains_ascii(raw, b"C:\\") || contains_ascii(raw, b"c:\\") {
+                PromptClass::CmdExe
+            } else {
+                PromptClass::Fish
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::cps;
+
+    #[test]
+    fn ansi_strip_spec_example() {
+        let s = cps("\x1b[01;32mA\x1b[0m\x1b]0;t\x07B\x1b]0;u\x1b\\C\x1bMD\x1b[E\x1b(B");
+        let mut out = Vec::new();
+        strip_ansi(&s, &mut out);
+        assert_eq!(out, cps("ABCD\x1b(B"));
+        strip_ansi(&cps("x\x1b[1;2"), &mut out);
+        assert_eq!(out, cps("x\x1b[1;2"));
+        strip_ansi(&cps("\x1b]0;title\x1bZrest\x1b"), &mut out);
+        assert_eq!(out, cps("rest\x1b"));
+    }
+
+    #[test]
+    fn sha256_vectors() {
+        assert_eq!(
+            first_token_hash(&cps("ls")).as_deref(),
+            Some("c7b68ac37f364473e922936708e7f43c293dd07b295171566c07ff5fe024fab9")
+        );
+        assert!(first_token_hash(&[])
+            .is_some_and(|h| h.starts_with("e3b0c442") && h.ends_with("7852b855")));
+        assert_eq!(first_token_hash(&[0x6C, 0xDCE9]), None);
+    }
+
+    #[test]
+    fn prompt_parser() {
+        let mut v = Vec::new();
+        extract_prompt_classes(
+            &cps("out\nroot@h:~# \nuser@host:~$\r\n$\r\n50% \nC:\\> x\nPS C:\\> \n a@b>"),
+            &mut v,
+        );
+        assert_eq!(
+            v,
+            vec![
+                PromptClass::Bash,
+                PromptClass::Bash,
+                PromptClass::Zsh,
+                PromptClass::Powershell,
+                PromptClass::Fish
+            ]
+        );
+    }
+
+    #[test]
+    fn typing_bursts_split_and_filter() {
+        let b = split_typing_bursts(&[0.1, 0.2, 0.3, 2.0, 0.1, 0.1, 1.6, 0.1, 0.1, 0.1, 0.1]);
+        assert_eq!(b, vec![vec![0.1, 0.2, 0.3], vec![0.1, 0.1, 0.1, 0.1]]);
+    }
+}

@@ -1,8 +1,10 @@
 //! Public entry point: one session's events → observations.
 
+use crate::context::SessionContext;
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::observation::Observation;
+use crate::features::FEATURES;
+use crate::observation::{Envelope, Observation};
 use crate::profile::Profile;
 
 /// The reference's default `source` (engine.md §3.11).
@@ -25,6 +27,34 @@ pub fn extract_session(
     events: &[Event],
     params: &ExtractParams<'_>,
 ) -> Result<Vec<Observation>, EngineError> {
-    let _ = (events, params);
-    todo!("implemented by the features work")
+    if params.source.is_empty() {
+        return Err(EngineError::EmptySource);
+    }
+    let ctx = SessionContext::build(events)?;
+    let default_ref;
+    let evidence_ref = match params.evidence_ref {
+        Some(r) if !r.is_empty() => r,
+        _ => {
+            default_ref = format!("session:{}", params.sid);
+            default_ref.as_str()
+        }
+    };
+    let env = Envelope {
+        window_start_ts: ctx.t_start,
+        window_end_ts: ctx.t_end,
+        source: params.source,
+        evidence_ref,
+        ts: params.now_ts,
+    };
+    let mut out = Vec::with_capacity(FEATURES.len());
+    for (primitive, f) in FEATURES {
+        // A raise inside a primitive (non-finite statistics) fails the
+        // whole session, as in the reference.
+        let emitted =
+            f(&ctx, params.profile).map_err(|_| EngineError::StatisticsRaised { primitive })?;
+        if let Some((value, confidence)) = emitted {
+            out.push(Observation::new(primitive, value, confidence, &env)?);
+        }
+    }
+    Ok(out)
 }

@@ -1,1 +1,138 @@
-//! TODO
+//! Command-token sets and sentiment lexemes (engine.md §7), as data.
+//!
+//! The reference compares SHA-256 hashes of first tokens against hashed
+//! sets; comparing raw first tokens for equality is equivalent, so the
+//! context keeps each command's first token (crate-private) and these
+//! sets are plain byte strings.
+
+/// Intent labels in precedence order (operational.objective, §5.31).
+pub const INTENT_SETS: [(&str, &[&str]); 5] = [
+    (
+        "destructive",
+        &[
+            "rm", "dd", "mkfs", "shred", "wipe", "kill", "pkill", "killall", "truncate", "fdisk",
+        ],
+    ),
+    (
+        "persistence",
+        &[
+            "crontab",
+            "systemctl",
+            "useradd",
+            "usermod",
+            "passwd",
+            "chsh",
+            "at",
+            "service",
+            "chkconfig",
+            "update-rc.d",
+            "authorized_keys",
+        ],
+    ),
+    (
+        "exfil",
+        &[
+            "curl", "wget", "scp", "rsync", "nc", "ncat", "socat", "tar", "base64", "xxd",
+            "python", "python3", "openssl",
+        ],
+    ),
+    (
+        "lateral",
+        &[
+            "ssh",
+            "telnet",
+            "rsh",
+            "rlogin",
+            "ftp",
+            "sftp",
+            "mosh",
+            "kubectl",
+            "docker",
+            "psql",
+            "mysql",
+            "redis-cli",
+        ],
+    ),
+    (
+        "recon",
+        &[
+            "ls", "pwd", "whoami", "id", "uname", "ps", "netstat", "ss", "cat", "find", "which",
+            "env", "printenv", "hostname", "w", "who", "date", "uptime", "df", "du", "free",
+            "lsof", "lsblk",
+        ],
+    ),
+];
+
+/// Tokens that show history/environment awareness (opsec_discipline).
+pub const OPSEC_HISTORY_TOKENS: &[&str] = &["history", "unset", "export", "set", "script"];
+/// Cleanup tokens (exit_behavior, opsec_discipline, cleanup_behavior).
+pub const CLEANUP_TOKENS: &[&str] = &["history", "unset", "rm", "shred", "clear", "kill"];
+/// Graceful exit tokens (exit_behavior).
+pub const GRACEFUL_EXIT_TOKENS: &[&str] = &["exit", "logout", "quit", "logoff"];
+/// Landing-ritual tokens (landing_ritual).
+pub const LANDING_RITUAL_TOKENS: &[&str] =
+    &["uname", "id", "whoami", "pwd", "hostname", "w", "who"];
+/// Help family (fallback_to_man).
+pub const HELP_TOKENS: &[&str] = &["man", "help", "info"];
+
+/// Positive lexemes, matched as typed-word suffixes (§3.10).
+pub const POSITIVE_LEXEMES: &[&str] = &[
+    "thanks", "nice", "cool", "great", "okay", "perfect", "love", "awesome",
+];
+/// Negative lexemes.
+pub const NEGATIVE_LEXEMES: &[&str] = &[
+    "wtf", "damn", "crap", "ugh", "broken", "stupid", "hate", "stuck", "wrong",
+];
+/// Obscenity lexemes (checked first).
+pub const OBSCENITY_LEXEMES: &[&str] = &[
+    "fuck", "fucking", "fucked", "shit", "bitch", "ass", "cunt", "dick", "asshole",
+];
+
+/// Is the code-point token equal to one of the ASCII words?
+pub fn token_in(token: &[u32], set: &[&str]) -> bool {
+    set.iter()
+        .any(|w| w.len() == token.len() && w.bytes().zip(token).all(|(b, &c)| u32::from(b) == c))
+}
+
+/// Which lexicon a word suffix (lowercase ASCII bytes) belongs to, in the
+/// reference's check order: obscenity, then positive, then negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lexeme {
+    Obscenity,
+    Positive,
+    Negative,
+}
+
+/// Longest-suffix lexeme match of a typed word (≤ 7 lowercase letters).
+pub fn match_suffix(word: &[u8]) -> Option<Lexeme> {
+    let max = word.len().min(crate::thresholds::LEXEME_MAX_LEN);
+    for k in (1..=max).rev() {
+        let s = &word[word.len() - k..];
+        let hit = |set: &[&str]| set.iter().any(|w| w.as_bytes() == s);
+        if hit(OBSCENITY_LEXEMES) {
+            return Some(Lexeme::Obscenity);
+        }
+        if hit(POSITIVE_LEXEMES) {
+            return Some(Lexeme::Positive);
+        }
+        if hit(NEGATIVE_LEXEMES) {
+            return Some(Lexeme::Negative);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longest_suffix_wins_once() {
+        assert_eq!(match_suffix(b"fucking"), Some(Lexeme::Obscenity));
+        assert_eq!(match_suffix(b"bypass"), Some(Lexeme::Obscenity));
+        assert_eq!(match_suffix(b"through"), Some(Lexeme::Negative));
+        assert_eq!(match_suffix(b"glove"), Some(Lexeme::Positive));
+        assert_eq!(match_suffix(b"hello"), None);
+        assert!(token_in(&[0x6C, 0x73], INTENT_SETS[4].1));
+    }
+}

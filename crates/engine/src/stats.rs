@@ -1,1 +1,390 @@
-//! TODO
+//! Python 3.11 `math` / `statistics` helpers, bit for bit (engine.md §2.2).
+//!
+//! Every helper reproduces CPython's exact algorithm, including where it
+//! raises: a raise in the reference makes the whole session yield nothing,
+//! so the errors are surfaced as [`StatsError`] and propagated.
+
+use num_bigint::{BigInt, BigUint, Sign};
+use num_traits::{ToPrimitive, Zero};
+
+/// A case where the reference's `math`/`statistics` call raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsError {
+    /// `math.fsum`: intermediate overflow, or `-inf + inf`.
+    FsumOverflow,
+    /// `statistics.(p)stdev` over a non-finite value (the 3.11 code then
+    /// reads `.numerator` off a float and raises).
+    NonFinite,
+}
+
+/// Python's `max(a, b)` for floats: returns `a` unless `b > a`.
+#[inline]
+pub fn py_max(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// Python's `min(a, b)` for floats: returns `a` unless `b < a`.
+#[inline]
+pub fn py_min(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// `max(0.0, x)` as the reference writes it (NaN and -0.0 become 0.0).
+#[inline]
+pub fn clip0(x: f64) -> f64 {
+    py_max(0.0, x)
+}
+
+/// CPython `math.fsum`: Shewchuk partials, then the half-even correction.
+pub fn fsum<I: IntoIterator<Item = f64>>(xs: I) -> Result<f64, StatsError> {
+    let mut p: Vec<f64> = Vec::new();
+    let mut special_sum = 0.0f64;
+    let mut inf_sum = 0.0f64;
+    for xsave in xs {
+        let mut x = xsave;
+        let mut i = 0;
+        for j in 0..p.len() {
+            let mut y = p[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let yr = hi - x;
+            let lo = y - yr;
+            if lo != 0.0 {
+                p[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        p.truncate(i);
+        if x != 0.0 {
+            if !x.is_finite() {
+                if xsave.is_finite() {
+                    return Err(StatsError::FsumOverflow);
+                }
+                if xsave.is_infinite() {
+                    inf_sum += xsave;
+                }
+                special_sum += xsave;
+                p.clear();
+            } else {
+                p.push(x);
+            }
+        }
+    }
+    if special_sum != 0.0 {
+        if inf_sum.is_nan() {
+            return Err(StatsError::FsumOverflow);
+        }
+        return Ok(special_sum);
+    }
+    let mut hi = 0.0f64;
+    let mut n = p.len();
+    if n > 0 {
+        n -= 1;
+        hi = p[n];
+        let mut lo = 0.0f64;
+        while n > 0 {
+            let x = hi;
+            n -= 1;
+            let y = p[n];
+            hi = x + y;
+            let yr = hi - x;
+            lo = y - yr;
+            if lo != 0.0 {
+                break;
+            }
+        }
+        if n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            let yr = x - hi;
+            if y == yr {
+                hi = x;
+            }
+        }
+    }
+    Ok(hi)
+}
+
+/// `statistics.fmean` (unweighted): `fsum(xs) / n`. Callers guarantee n ≥ 1.
+pub fn fmean(xs: &[f64]) -> Result<f64, StatsError> {
+    Ok(fsum(xs.iter().copied())? / xs.len() as f64)
+}
+
+/// `statistics.median`: sort ascending, middle element or mean of the two.
+/// Callers guarantee n ≥ 1 and no NaN (all engine series are clipped).
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    median_in_place(&mut v)
+}
+
+/// [`median`] reusing the caller's buffer (it gets sorted).
+pub fn median_in_place(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// `statistics.median` of integers: exact, `(a + b) / 2` true division.
+pub fn median_u64(xs: &[u64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_unstable();
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        // Python int true division is correctly rounded; the operands are
+        // small counts, so f64 arithmetic is exact here.
+        (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
+    }
+}
+
+/// `statistics.pstdev` (population), exact and correctly rounded.
+pub fn pstdev(xs: &[f64]) -> Result<f64, StatsError> {
+    let n = xs.len() as u64;
+    exact_stdev(xs, n.saturating_mul(n))
+}
+
+/// `statistics.stdev` (sample), exact and correctly rounded. n ≥ 2.
+pub fn stdev(xs: &[f64]) -> Result<f64, StatsError> {
+    let n = xs.len() as u64;
+    exact_stdev(xs, n.saturating_mul(n.saturating_sub(1)))
+}
+
+/// Coefficient of variation with the population stdev: `pstdev / fmean`.
+pub fn cv_pop(xs: &[f64], mean: f64) -> Result<f64, StatsError> {
+    Ok(pstdev(xs)? / mean)
+}
+
+/// Coefficient of variation with the sample stdev: `stdev / fmean`.
+pub fn cv_samp(xs: &[f64], mean: f64) -> Result<f64, StatsError> {
+    Ok(stdev(xs)? / mean)
+}
+
+/// Splits a finite f64 into `(mantissa, exponent)` with `x = m · 2^e`.
+fn decompose(x: f64) -> (i64, i32) {
+    let bits = x.to_bits();
+    let sign = if bits >> 63 == 1 { -1i64 } else { 1 };
+    let exp_bits = ((bits >> 52) & 0x7FF) as i32;
+    let frac = (bits & ((1u64 << 52) - 1)) as i64;
+    if exp_bits == 0 {
+        (sign * frac, -1074)
+    } else {
+        (sign * (frac | (1i64 << 52)), exp_bits - 1075)
+    }
+}
+
+/// sqrt of `(n·Σx² − (Σx)²) / den` over the exact rationals, correctly
+/// rounded (as 3.11's `_ss` + `_float_sqrt_of_frac`).
+fn exact_stdev(xs: &[f64], den: u64) -> Result<f64, StatsError> {
+    if xs.iter().any(|x| !x.is_finite()) {
+        return Err(StatsError::NonFinite);
+    }
+    let parts: Vec<(i64, i32)> = xs
+        .iter()
+        .filter(|x| **x != 0.0)
+        .map(|&x| decompose(x))
+        .collect();
+    if parts.is_empty() {
+        return Ok(0.0);
+    }
+    let emin = parts.iter().map(|p| p.1).min().unwrap_or(0);
+    let n = BigInt::from(xs.len() as u64);
+    let mut sx = BigInt::zero();
+    let mut sxx = BigInt::zero();
+    for &(m, e) in &parts {
+        let v = BigInt::from(m) << ((e - emin) as usize);
+        sxx += &v * &v;
+        sx += v;
+    }
+    let num = &n * &sxx - &sx * &sx;
+    let num = match num.into_parts() {
+        (Sign::Minus, _) => return Ok(f64::NAN),
+        (_, mag) => mag,
+    };
+    if num.is_zero() {
+        return Ok(0.0);
+    }
+    Ok(sqrt_frac_rounded(&num, &BigUint::from(den), emin))
+}
+
+/// Correctly rounded `sqrt(num / den) · 2^scale` (num, den > 0).
+fn sqrt_frac_rounded(num: &BigUint, den: &BigUint, scale: i32) -> f64 {
+    // Enough bits that the round-to-odd integer root carries ≥ 110
+    // significant bits: then one final rounding is correct.
+    let nb = num.bits() as i64;
+    let db = den.bits() as i64;
+    let k = ((230 - (nb - db)) / 2 + 1).max(0);
+    let shifted = num << (2 * k as usize);
+    let q = &shifted / den;
+    let mut a = q.sqrt();
+    if &a * &a * den != shifted {
+        a |= BigUint::from(1u8);
+    }
+    // Result = a · 2^(scale − k), with a's lowest bit sticky.
+    round_to_f64(&a, i64::from(scale) - k)
+}
+
+/// Rounds `a · 2^s` (a > 0, lowest bit sticky) half-even to f64.
+fn round_to_f64(a: &BigUint, s: i64) -> f64 {
+    let bits = a.bits() as i64;
+    let e_top = bits - 1 + s; // exponent of the leading bit
+    let ulp_exp = (e_top - 52).max(-1074);
+    let shift = ulp_exp - s;
+    let mant: u64 = if shift <= 0 {
+        return a.to_f64().unwrap_or(f64::INFINITY) * pow2(s);
+    } else {
+        let sh = shift as usize;
+        let m = a >> sh;
+        let rem = a - (&m << sh);
+        let half = BigUint::from(1u8) << (sh - 1);
+        let mut m = m.to_u64().unwrap_or(u64::MAX);
+        if rem > half || (rem == half && m & 1 == 1) {
+            m += 1;
+        }
+        m
+    };
+    if ulp_exp > 971 {
+        return f64::INFINITY;
+    }
+    mant as f64 * pow2(ulp_exp)
+}
+
+/// Exact power of two as f64 (subnormal included); 0 / inf out of range.
+fn pow2(e: i64) -> f64 {
+    if e > 1023 {
+        f64::INFINITY
+    } else if e >= -1022 {
+        f64::from_bits(((e + 1023) as u64) << 52)
+    } else if e >= -1074 {
+        f64::from_bits(1u64 << (e + 1074))
+    } else {
+        0.0
+    }
+}
+
+/// Outcome of Python 3.11 `statistics.correlation`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Correlation {
+    Value(f64),
+    /// `sqrt(sxx·syy) == 0`: the reference raises StatisticsError.
+    Undefined,
+}
+
+/// Python 3.11 `statistics.correlation` (n ≥ 2, equal lengths).
+pub fn correlation(x: &[f64], y: &[f64]) -> Result<Correlation, StatsError> {
+    let n = x.len() as f64;
+    let xbar = fsum(x.iter().copied())? / n;
+    let ybar = fsum(y.iter().copied())? / n;
+    let sxy = fsum(x.iter().zip(y).map(|(&xi, &yi)| (xi - xbar) * (yi - ybar)))?;
+    let sxx = fsum(x.iter().map(|&xi| {
+        let d = xi - xbar;
+        d * d
+    }))?;
+    let syy = fsum(y.iter().map(|&yi| {
+        let d = yi - ybar;
+        d * d
+    }))?;
+    let den = (sxx * syy).sqrt();
+    if den == 0.0 {
+        return Ok(Correlation::Undefined);
+    }
+    Ok(Correlation::Value(sxy / den))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Expected values printed by CPython 3.11.7 (`repr(...)`).
+    #[test]
+    fn fsum_matches_cpython() {
+        assert_eq!(fsum([1e-16, 1.0, 1e16]), Ok(1.0000000000000002e16));
+        assert_eq!(fsum([0.1; 10]), Ok(1.0));
+        assert_eq!(fsum([1e308, 1e308, -1e308]), Err(StatsError::FsumOverflow));
+        assert_eq!(fsum([f64::INFINITY, 1.0]), Ok(f64::INFINITY));
+        assert_eq!(
+            fsum([f64::INFINITY, f64::NEG_INFINITY]),
+            Err(StatsError::FsumOverflow)
+        );
+        assert_eq!(fsum([]), Ok(0.0));
+    }
+
+    #[test]
+    fn stdev_matches_cpython() {
+        #[allow(clippy::excessive_precision)]
+        let cases: [(&[f64], f64, f64); 10] = [
+            (
+                &[1.5, 2.5, 2.5, 2.75, 3.25, 4.75],
+                0.986893273527251,
+                1.0810874155219827,
+            ),
+            (&[0.1, 0.2, 0.3], 0.0816496580927726, 0.09999999999999999),
+            (
+                &[1e-300, 3e-300, 2e-300],
+                8.164965809277262e-301,
+                1.0000000000000002e-300,
+            ),
+            (
+                &[1e300, 1.0000000000001e300, 1.0000000000002e300],
+                8.165120642207336e286,
+                1.0000189630837032e287,
+            ),
+            (&[5e-324, 1e-323, 0.0], 5e-324, 5e-324),
+            (
+                &[1e16, 1.0, -1e16, 3.0],
+                7071067811865475.0,
+                8164965809277260.0,
+            ),
+            (
+                &[0.123456789, 0.123456789, 0.12345679],
+                4.714045205429051e-10,
+                5.773502688857341e-10,
+            ),
+            (&[1e-10, 1e10, 0.5], 4714045207.792466, 5773502691.75192),
+            (
+                &[0.03, 0.05, 0.02, 0.031, 0.4, 1.2, 0.07],
+                0.40466731107548237,
+                0.4370906520336921,
+            ),
+            (&[7.0, 7.0, 7.0], 0.0, 0.0),
+        ];
+        for (xs, p, s) in cases {
+            assert_eq!(pstdev(xs), Ok(p), "pstdev {xs:?}");
+            assert_eq!(stdev(xs), Ok(s), "stdev {xs:?}");
+        }
+        assert_eq!(stdev(&[1.0, f64::INFINITY]), Err(StatsError::NonFinite));
+    }
+
+    #[test]
+    fn correlation_and_median_match_cpython() {
+        let x = [10.0, 200.0, 30.0, 4000.0, 5.0, 60.0];
+        let y = [1.0, 2.5, 0.3, 8.0, 0.1, 1.5];
+        assert_eq!(
+            correlation(&x, &y),
+            Ok(Correlation::Value(0.9667035994483747))
+        );
+        assert_eq!(
+            correlation(&[1.0, 1.0], &[2.0, 3.0]),
+            Ok(Correlation::Undefined)
+        );
+        assert_eq!(median(&[3.0, 1.0, 2.0, 4.0]), 2.5);
+        assert_eq!(median_u64(&[1, 2, 3, 4]), 2.5);
+        assert_eq!(clip0(f64::NAN), 0.0);
+        assert_eq!(clip0(-0.0).to_bits(), 0.0f64.to_bits());
+    }
+}

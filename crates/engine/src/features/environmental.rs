@@ -1,0 +1,292 @@
+//! environmental.* primitives (engine.md §5.26–5.30).
+
+use super::{emit, Emitted};
+use crate::context::{strip_ansi, PromptClass, SessionContext};
+use crate::profile::Profile;
+use crate::stats::StatsError;
+use crate::text::{find_ascii, is_ascii_letter, is_py_digit};
+use crate::thresholds::*;
+
+type R = Result<Emitted, StatsError>;
+
+/// §5.26: modal prompt class, ties to the first-appearing class.
+pub(crate) fn shell_type(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    let prompts = &ctx.prompt_classes;
+    if prompts.is_empty() {
+        return Ok(None);
+    }
+    let mut counts: Vec<(PromptClass, usize)> = Vec::new();
+    for &p in prompts {
+        match counts.iter_mut().find(|(c, _)| *c == p) {
+            Some(e) => e.1 += 1,
+            None => counts.push((p, 1)),
+        }
+    }
+    let mut best = counts[0];
+    for &c in &counts[1..] {
+        if c.1 > best.1 {
+            best = c;
+        }
+    }
+    emit(
+        best.0.label(),
+        if prompts.len() < SHELL_TYPE_MIN_PROMPTS {
+            0.40
+        } else {
+            0.75
+        },
+    )
+}
+
+const TMUX_MARKERS: [&[u8]; 3] = [b"\x1bPtmux;", b"\x1b[?1004", b"\x1b]2;tmux"];
+const SCREEN_MARKERS: [&[u8]; 2] = [b"\x1bP=", b"\x1b]83;"];
+
+/// §5.27: markers searched per raw output event.
+pub(crate) fn terminal_multiplexer(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    if ctx.n_cmd() == 0 {
+        return Ok(None);
+    }
+    let any = |markers: &[&[u8]]| {
+        ctx.outputs.iter().any(|e| {
+            markers
+                .iter()
+                .any(|m| crate::text::contains_ascii(&e.data, m))
+        })
+    };
+    if any(&TMUX_MARKERS) {
+        emit("tmux", 0.85)
+    } else if any(&SCREEN_MARKERS) {
+        emit("screen", 0.85)
+    } else {
+        emit("none", 0.55)
+    }
+}
+
+fn is_alnum_ascii(c: u32) -> bool {
+    c < 0x80 && (c as u8).is_ascii_alphanumeric()
+}
+
+/// One match of the locale regex at `i`: `(priority, value range)`.
+fn locale_match_at(s: &[u32], i: usize) -> Option<(u8, usize, usize)> {
+    const KEYS: [(&[u8], u8); 3] = [(b"LC_ALL=", 3), (b"LANG=", 2), (b"LC_CTYPE=", 1)];
+    let (key, prio) = KEYS.iter().find(|(k, _)| {
+        s.len() >= i + k.len()
+            && s[i..i + k.len()]
+                .iter()
+                .zip(k.iter())
+                .all(|(&a, &b)| a == u32::from(b))
+    })?;
+    let v = i + key.len();
+    let letters = |from: usize, max: usize| {
+        s[from..]
+            .iter()
+            .take(max)
+            .take_while(|&&c| is_ascii_letter(c))
+            .count()
+    };
+    let l = letters(v, 3);
+    if l >= 2 {
+        let mut j = v + l;
+        if j < s.len() && s[j] == u32::from(b'_') {
+            let r = letters(j + 1, 3);
+            if r >= 2 {
+                j += 1 + r;
+            }
+        }
+        if j < s.len() && s[j] == u32::from(b'.') {
+            let r = s[j + 1..]
+                .iter()
+                .take_while(|&&c| is_alnum_ascii(c) || c == u32::from(b'-'))
+                .count();
+            if r >= 1 {
+                j += 1 + r;
+            }
+        }
+        if j < s.len() && s[j] == u32::from(b'@') {
+            let r = s[j + 1..]
+                .iter()
+                .take_while(|&&c| is_alnum_ascii(c))
+                .count();
+            if r >= 1 {
+                j += 1 + r;
+            }
+        }
+        return Some((*prio, v, j));
+    }
+    if v < s.len() && s[v] == u32::from(b'C') {
+        return Some((*prio, v, v + 1));
+    }
+    // `POSIX` can only be reached when the letters alternative failed,
+    // which it never does for `POSIX`; kept for fidelity.
+    None
+}
+
+/// POSIX locale value → BCP-47 (`_to_bcp47`); the regex guarantees ASCII.
+fn to_bcp47(v: &[u32]) -> Option<String> {
+    let as_str: String = v.iter().filter_map(|&c| char::from_u32(c)).collect();
+    if as_str == "C" || as_str == "POSIX" {
+        return Some("und".to_string());
+    }
+    let base = as_str
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .split('@')
+        .next()
+        .unwrap_or("");
+    let parts: Vec<&str> = base.split('_').collect();
+    let lang = parts[0];
+    if lang.is_empty() || !lang.chars().all(|c| c.is_ascii_alphabetic()) || lang.chars().count() < 2
+    {
+        return None;
+    }
+    let lang = lang.to_ascii_lowercase();
+    if parts.len() == 1 {
+        return Some(lang);
+    }
+    let region = parts[1];
+    if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some(format!("{lang}-{}", region.to_ascii_uppercase()))
+}
+
+/// §5.28
+pub(crate) fn locale(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    if ctx.n_cmd() == 0 {
+        return Ok(None);
+    }
+    let total: usize = ctx.outputs.iter().map(|e| e.data.len()).sum();
+    if total == 0 {
+        return Ok(None);
+    }
+    let mut raw = Vec::with_capacity(total);
+    for e in &ctx.outputs {
+        raw.extend_from_slice(&e.data);
+    }
+    // Cheap pre-filter: every match contains '='.
+    if !raw.contains(&u32::from(b'=')) {
+        return Ok(None);
+    }
+    let mut text = Vec::with_capacity(total);
+    strip_ansi(&raw, &mut text);
+    let mut best = 0u8;
+    let mut value: Option<String> = None;
+    let mut i = 0;
+    while i < text.len() {
+        // Candidate starts are 'L' only.
+        let Some(p) = find_ascii(&text, b"L", i) else {
+            break;
+        };
+        match locale_match_at(&text, p) {
+            Some((prio, a, b)) => {
+                if prio > best {
+                    if let Some(v) = to_bcp47(&text[a..b]) {
+                        if v.chars().count() >= LOCALE_MIN_VALUE_LENGTH {
+                            best = prio;
+                            value = Some(v);
+                        }
+                    }
+                }
+                i = b.max(p + 1);
+            }
+            None => i = p + 1,
+        }
+    }
+    match value {
+        Some(v) => Ok(Some((v, 0.80))),
+        None => Ok(None),
+    }
+}
+
+/// §5.29
+pub(crate) fn keyboard_layout(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    let letters = ctx.typed_letter_count;
+    if letters < LAYOUT_MIN_TYPED_LETTERS {
+        return Ok(None);
+    }
+    let tb: u64 = ctx.bigrams.iter().map(|b| b.1).sum();
+    let eng = if tb == 0 {
+        0.0
+    } else {
+        let hits: u64 = ctx
+            .bigrams
+            .iter()
+            .filter(|(k, _)| {
+                LAYOUT_TOP_ENG_BIGRAMS.iter().any(|b| {
+                    let b = b.as_bytes();
+                    u16::from(b[0] - b'a') * 26 + u16::from(b[1] - b'a') == *k
+                })
+            })
+            .map(|b| b.1)
+            .sum();
+        hits as f64 / tb as f64
+    };
+    let rate = |c: u8| ctx.unigrams[(c - b'a') as usize] as f64 / letters as f64;
+    let (q, z, y) = (rate(b'q'), rate(b'z'), rate(b'y'));
+    let value = if q > LAYOUT_AZERTY_Q_MIN && eng < LAYOUT_AZERTY_ENG_MAX {
+        "azerty"
+    } else if z > LAYOUT_QWERTZ_Z_MIN && y < LAYOUT_QWERTZ_Y_MAX {
+        "qwertz"
+    } else if eng >= LAYOUT_QWERTY_ENG_MIN {
+        "qwerty"
+    } else {
+        "other"
+    };
+    emit(
+        value,
+        if letters < LAYOUT_FULL_CONFIDENCE_LETTERS {
+            0.40
+        } else {
+            0.55
+        },
+    )
+}
+
+/// §5.30
+pub(crate) fn numpad_usage(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    if ctx.n_cmd() == 0 {
+        return Ok(None);
+    }
+    let mut typed = 0usize;
+    let mut digits: Vec<f64> = Vec::new();
+    for e in &ctx.inputs {
+        if e.data.len() >= PASTE_MIN_CHARS_PER_EVENT {
+            continue;
+        }
+        typed += e.data.len();
+        if e.data.len() == 1 && is_py_digit(e.data[0]) {
+            digits.push(e.t);
+        }
+    }
+    if typed < NUMPAD_MIN_TYPED_CHARS {
+        return Ok(None);
+    }
+    let detected = digits
+        .windows(NUMPAD_RUN_MIN)
+        .any(|w| w.windows(2).all(|p| p[1] - p[0] <= NUMPAD_FAST_IAT_S));
+    emit(if detected { "detected" } else { "not_detected" }, 0.50)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::cps;
+
+    fn conv(s: &str) -> Option<String> {
+        let t = cps(s);
+        let (_, a, b) = locale_match_at(&t, 0)?;
+        to_bcp47(&t[a..b])
+    }
+
+    #[test]
+    fn locale_examples() {
+        assert_eq!(conv("LANG=en_US.UTF-8").as_deref(), Some("en-US"));
+        assert_eq!(conv("LANG=de_DE@euro").as_deref(), Some("de-DE"));
+        assert_eq!(conv("LC_ALL=C.UTF-8").as_deref(), Some("und"));
+        assert_eq!(conv("LANG=POSIX").as_deref(), Some("pos"));
+        assert_eq!(conv("LANG=english").as_deref(), Some("eng"));
+        assert_eq!(conv("LANG=x"), None);
+        assert_eq!(conv("LANG=en_U.x").as_deref(), Some("en"));
+    }
+}

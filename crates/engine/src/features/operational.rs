@@ -1,0 +1,143 @@
+//! operational.* primitives (engine.md §5.31–5.34).
+
+use super::{emit, Emitted};
+use crate::context::SessionContext;
+use crate::lexicon::{token_in, CLEANUP_TOKENS, INTENT_SETS, OPSEC_HISTORY_TOKENS};
+use crate::profile::Profile;
+use crate::stats::{median, py_max, StatsError};
+use crate::thresholds::*;
+
+type R = Result<Emitted, StatsError>;
+
+/// §5.31: modal intent, ties to the label first seen in command order.
+pub(crate) fn objective(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    let n = ctx.n_cmd();
+    if n == 0 {
+        return Ok(None);
+    }
+    // (label index, count) in first-seen order.
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    let mut classified = 0usize;
+    for i in 0..n {
+        let tok = ctx.token(i);
+        let Some(k) = INTENT_SETS.iter().position(|(_, set)| token_in(tok, set)) else {
+            continue;
+        };
+        classified += 1;
+        match counts.iter_mut().find(|(l, _)| *l == k) {
+            Some(e) => e.1 += 1,
+            None => counts.push((k, 1)),
+        }
+    }
+    if classified < INTENT_MIN_COMMANDS {
+        return Ok(None);
+    }
+    let mut best = counts[0];
+    for &c in &counts[1..] {
+        if c.1 > best.1 {
+            best = c;
+        }
+    }
+    emit(
+        INTENT_SETS[best.0].0,
+        if classified >= INTENT_FULL_CONFIDENCE_MIN {
+            0.60
+        } else {
+            0.40
+        },
+    )
+}
+
+/// §5.32
+pub(crate) fn opsec_discipline(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    let n = ctx.n_cmd();
+    if n == 0 {
+        return Ok(None);
+    }
+    let hist = (0..n).any(|i| token_in(ctx.token(i), OPSEC_HISTORY_TOKENS));
+    let from = n.saturating_sub(EXIT_BEHAVIOR_LOOKBACK_K);
+    let tail = (from..n).any(|i| token_in(ctx.token(i), CLEANUP_TOKENS));
+    let value = if !hist {
+        "careless"
+    } else if tail {
+        "careful"
+    } else {
+        "learning"
+    };
+    emit(
+        value,
+        if n < MIN_COMMANDS_FOR_FULL_CONFIDENCE {
+            0.30
+        } else {
+            0.45
+        },
+    )
+}
+
+/// §5.33
+pub(crate) fn cleanup_behavior(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    let n = ctx.n_cmd();
+    if n == 0 {
+        return Ok(None);
+    }
+    let from = n.saturating_sub(CLEANUP_TAIL_K);
+    let k = CLEANUP_TOKENS
+        .iter()
+        .filter(|w| (from..n).any(|i| token_in(ctx.token(i), &[w])))
+        .count();
+    let value = if k >= CLEANUP_THOROUGH_MIN_DISTINCT {
+        "thorough"
+    } else if k >= 1 {
+        "partial"
+    } else {
+        "none"
+    };
+    emit(
+        value,
+        if n >= CLEANUP_FULL_CONFIDENCE_COMMANDS {
+            0.55
+        } else {
+            0.35
+        },
+    )
+}
+
+/// §5.34
+pub(crate) fn multi_actor_indicators(ctx: &SessionContext<'_>, _p: Profile) -> R {
+    let n = ctx.n_cmd();
+    if n < MULTI_ACTOR_MIN_COMMANDS {
+        return Ok(None);
+    }
+    let mid = ctx.t_start + ctx.duration_s / 2.0;
+    let (mut na, mut nb) = (0usize, 0usize);
+    let (mut pa, mut pb) = (Vec::new(), Vec::new());
+    for (c, iats) in ctx.commands.iter().zip(&ctx.intra_command_iats) {
+        if c.start_ts < mid {
+            na += 1;
+            pa.extend_from_slice(iats);
+        } else {
+            nb += 1;
+            pb.extend_from_slice(iats);
+        }
+    }
+    let conf = if na >= MULTI_ACTOR_FULL_CONFIDENCE_HALF && nb >= MULTI_ACTOR_FULL_CONFIDENCE_HALF {
+        0.55
+    } else {
+        0.40
+    };
+    if na < MULTI_ACTOR_HALF_MIN_COMMANDS
+        || nb < MULTI_ACTOR_HALF_MIN_COMMANDS
+        || pa.is_empty()
+        || pb.is_empty()
+    {
+        return emit("solo", conf);
+    }
+    let a = median(&pa);
+    let b = median(&pb);
+    let den = py_max(a, b);
+    if den > 0.0 && (a - b).abs() / den > MULTI_ACTOR_HANDOFF_DELTA {
+        emit("handoff_detected", conf)
+    } else {
+        emit("solo", conf)
+    }
+}

@@ -16,4 +16,9 @@ pub enum EngineError {
     /// `source` must be non-empty (envelope rule).
     #[error("observation source is empty")]
     EmptySource,
+    /// A `math`/`statistics` call of the reference raises inside a
+    /// primitive (fsum overflow, stdev over a non-finite value, ceil/int of
+    /// a non-finite value); the whole session yields nothing.
+    #[error("statistics raised in {primitive} (reference raises; session skipped)")]
+    StatisticsRaised { primitive: &'static str },
 }

@@ -1,0 +1,192 @@
+//! Parity with the reference engine on the shared corpus: every shard under
+//! `../shared/corpus/{vectors,calibration}` is read with the crate's shard
+//! reader, extracted, and compared with `reference/NAME.jsonl` (same
+//! `(sid, primitive)` set, equal value strings, bit-equal confidence and
+//! window floats) and `reference/NAME.err` (those sessions yield nothing).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use decnet_engine::reader::{group_sessions, SessionStatus};
+use decnet_engine::{extract_session, ExtractParams, Profile, DEFAULT_SOURCE};
+
+type Key = (String, String);
+type Row = (String, u64, u64, u64);
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+}
+
+fn sid_string(sid: &[u32]) -> String {
+    sid.iter()
+        .map(|&c| char::from_u32(c).unwrap_or('\u{FFFD}'))
+        .collect()
+}
+
+/// Python `json.dumps` float → f64 (bits), exactly (`str::parse` rounds correctly).
+fn py_float(lit: &str) -> u64 {
+    let v = match lit {
+        "NaN" => f64::NAN,
+        "Infinity" => f64::INFINITY,
+        "-Infinity" => f64::NEG_INFINITY,
+        s => s
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("bad float literal {s}")),
+    };
+    v.to_bits()
+}
+
+/// Extracts the numeric literal after `"key": ` and blanks it for serde.
+fn take_number(line: &mut String, key: &str) -> u64 {
+    let pat = format!("\"{key}\": ");
+    let start = line.find(&pat).unwrap_or_else(|| panic!("no {key}")) + pat.len();
+    let len = line[start..].find([',', '}']).unwrap_or(line.len() - start);
+    let bits = py_float(line[start..start + len].trim());
+    line.replace_range(start..start + len, "0");
+    bits
+}
+
+fn load_reference(path: &Path) -> BTreeMap<Key, Row> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut line = line.to_string();
+        let c = take_number(&mut line, "confidence");
+        let ws = take_number(&mut line, "window_start_ts");
+        let we = take_number(&mut line, "window_end_ts");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}"));
+        let s = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("no {k}"))
+                .to_string()
+        };
+        out.insert((s("sid"), s("primitive")), (s("value"), c, ws, we));
+    }
+    out
+}
+
+fn load_errors(path: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}"));
+            v["sid"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no sid"))
+                .to_string()
+        })
+        .collect()
+}
+
+/// Runs one shard; returns (observations, sessions that yielded an error).
+fn run_shard(shard: &Path) -> (BTreeMap<Key, Row>, BTreeSet<String>) {
+    let bytes = std::fs::read(shard).unwrap_or_else(|e| panic!("{}: {e}", shard.display()));
+    let base = shard
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let mut obs = BTreeMap::new();
+    let mut errs = BTreeSet::new();
+    for s in group_sessions(&bytes) {
+        let sid = sid_string(&s.sid);
+        if s.status != SessionStatus::Ok {
+            errs.insert(sid);
+            continue;
+        }
+        let evidence = format!("shard:test/ssh/{base}#{sid}");
+        let params = ExtractParams {
+            sid: &sid,
+            evidence_ref: Some(&evidence),
+            source: DEFAULT_SOURCE,
+            profile: Profile::Decnet12,
+            now_ts: 0.0,
+        };
+        match extract_session(&s.events, &params) {
+            Ok(list) => {
+                for o in list {
+                    assert_eq!(o.evidence_ref, evidence);
+                    let row = (
+                        o.value.clone(),
+                        o.confidence.to_bits(),
+                        o.window_start_ts.to_bits(),
+                        o.window_end_ts.to_bits(),
+                    );
+                    obs.insert((sid.clone(), o.primitive.to_string()), row);
+                }
+            }
+            Err(_) => {
+                errs.insert(sid);
+            }
+        }
+    }
+    (obs, errs)
+}
+
+fn check(rel: &str) {
+    let dir = corpus_dir();
+    let shard = dir.join(rel);
+    if !shard.exists() {
+        eprintln!("skipping {rel}: corpus not present");
+        return;
+    }
+    let name = shard
+        .file_stem()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let refdir = shard
+        .parent()
+        .map(|p| p.join("reference"))
+        .unwrap_or_default();
+    let want = load_reference(&refdir.join(format!("{name}.jsonl")));
+    let want_err = load_errors(&refdir.join(format!("{name}.err")));
+    let (got, got_err) = run_shard(&shard);
+    let mut diffs = Vec::new();
+    for k in want.keys().chain(got.keys()).collect::<BTreeSet<_>>() {
+        if want.get(k) != got.get(k) {
+            diffs.push(format!(
+                "{k:?}: want {:?} got {:?}",
+                want.get(k),
+                got.get(k)
+            ));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{rel}: {} of {} observations differ:\n{}",
+        diffs.len(),
+        want.len(),
+        diffs.join("\n")
+    );
+    assert_eq!(want_err, got_err, "{rel}: failing sessions differ");
+    eprintln!(
+        "{rel}: {} observations, {} failing sessions: identical",
+        want.len(),
+        want_err.len()
+    );
+}
+
+#[test]
+fn edge_cases_match_reference() {
+    check("vectors/edge-cases.jsonl");
+}
+
+#[test]
+fn random_seed1_matches_reference() {
+    check("vectors/random-seed1.jsonl");
+}
+
+#[test]
+fn calibration_matches_reference() {
+    for name in [
+        "sessions-2026-05-02",
+        "sessions-2026-05-02-new",
+        "sessions-2026-05-02-with-llm",
+        "sessions-2026-05-02-with-claude",
+        "sessions-2026-05-02-closed-loop",
+    ] {
+        check(&format!("calibration/{name}.jsonl"));
+    }
+}

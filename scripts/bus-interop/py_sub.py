@@ -3,7 +3,7 @@
 
 Usage: py_sub.py SOCKET PATTERN COUNT
 Prints "ready" once the SUB is sent, then one line per event:
-{"topic":..,"type":..,"payload":..}, and exits after COUNT events.
+{"topic":..,"type":..,"payload":..} (compact, key order as received), and exits after COUNT events.
 """
 import asyncio
 import json
@@ -21,7 +21,8 @@ async def main(path: str, pattern: str, count: int) -> None:
     seen = 0
     async with sub:
         async for ev in sub:
-            print(json.dumps({"topic": ev.topic, "type": ev.type, "payload": ev.payload}), flush=True)
+            print(json.dumps({"topic": ev.topic, "type": ev.type, "payload": ev.payload},
+                             separators=(",", ":"), ensure_ascii=False), flush=True)
             seen += 1
             if seen >= count:
                 break

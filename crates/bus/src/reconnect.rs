@@ -29,7 +29,7 @@ impl Default for ReconnectPolicy {
     fn default() -> ReconnectPolicy {
         ReconnectPolicy {
             min_delay: Duration::from_millis(50),
-            max_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(2),
             factor: 2.0,
             jitter: true,
             stable_after: Duration::from_secs(1),
@@ -65,14 +65,14 @@ mod tests {
         };
         let ms: Vec<u128> = policy.delays().take(12).map(|d| d.as_millis()).collect();
         assert_eq!(&ms[..4], &[50, 100, 200, 400]);
-        assert!(ms.iter().all(|&x| x <= 5000));
-        assert_eq!(ms[11], 5000);
+        assert!(ms.iter().all(|&x| x <= 2000));
+        assert_eq!(ms[11], 2000);
     }
 
     #[test]
     fn jittered_delays_stay_below_twice_the_cap() {
         let d: Vec<Duration> = ReconnectPolicy::default().delays().take(50).collect();
         assert_eq!(d.len(), 50);
-        assert!(d.iter().all(|x| *x <= Duration::from_secs(10)));
+        assert!(d.iter().all(|x| *x <= Duration::from_secs(4)));
     }
 }

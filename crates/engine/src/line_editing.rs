@@ -402,6 +402,33 @@ pub struct EditedCommand {
     pub max_pipes: u32,
     pub tab_count: u32,
     pub shortcut_count: u32,
+    /// The line came from history (up-arrow or ^R) — "route_around".
+    pub recalled: bool,
+    /// The line holds a pipeline or a command list (`|`, `;`, `&&`, `||`, `&`).
+    pub compound: bool,
+}
+
+/// True when the line builds a pipeline or a command list outside quotes.
+pub fn is_compound(line: &[u32]) -> bool {
+    let (mut sq, mut dq, mut esc) = (false, false, false);
+    for &c in line {
+        if esc {
+            esc = false;
+        } else if sq {
+            sq = c != u32::from(b'\'');
+        } else if c == u32::from(b'\\') {
+            esc = true;
+        } else if dq {
+            dq = c != u32::from(b'"');
+        } else if c == u32::from(b'\'') {
+            sq = true;
+        } else if c == u32::from(b'"') {
+            dq = true;
+        } else if c == u32::from(b'|') || c == u32::from(b';') || c == u32::from(b'&') {
+            return true;
+        }
+    }
+    false
 }
 
 /// Editing-mode evidence (see `features::editing_mode`), counted on keys
@@ -498,6 +525,7 @@ pub fn segment<'a>(events: impl IntoIterator<Item = SegEvent<'a>>) -> Segmentati
     let mut out = Vec::new();
     let mut start: Option<f64> = None;
     let (mut tabs, mut shortcuts) = (0u32, 0u32);
+    let mut recalled = false;
     let mut echo: Option<Vec<u32>> = None; // collecting after a Tab
     for (t, is_input, data) in events {
         if !is_input {
@@ -555,6 +583,11 @@ pub fn segment<'a>(events: impl IntoIterator<Item = SegEvent<'a>>) -> Segmentati
                 } else if SHORTCUT_CTRL.contains(&key[0]) {
                     shortcuts += 1;
                 }
+                if key[0] == 0x12 {
+                    recalled = true;
+                }
+            } else if is_key(key, "\x1b[A") || is_key(key, "\x1bOA") {
+                recalled = true;
             }
             match ed.key(key) {
                 Edit::Pending => {}
@@ -562,6 +595,7 @@ pub fn segment<'a>(events: impl IntoIterator<Item = SegEvent<'a>>) -> Segmentati
                     start = None;
                     tabs = 0;
                     shortcuts = 0;
+                    recalled = false;
                 }
                 Edit::Submit(line) => {
                     match mode_command(&line) {
@@ -578,11 +612,14 @@ pub fn segment<'a>(events: impl IntoIterator<Item = SegEvent<'a>>) -> Segmentati
                             max_pipes: max_pipes(&line),
                             tab_count: tabs,
                             shortcut_count: shortcuts,
+                            recalled,
+                            compound: is_compound(&line),
                         });
                     }
                     start = None;
                     tabs = 0;
                     shortcuts = 0;
+                    recalled = false;
                 }
             }
         }
@@ -790,5 +827,23 @@ mod tests {
         ];
         let seg = segment(data.iter().map(|(t, i, d)| (*t, *i, d.as_slice())));
         assert_eq!(seg.editing, EditingEvidence::default());
+    }
+
+    #[test]
+    fn recall_and_compound_flags() {
+        let data = [
+            (0.0, true, cp("ls | wc\r")),
+            (1.0, true, cp("\x1b[A")),
+            (1.2, true, cp("\r")),
+            (2.0, true, cp("echo 'a;b'\r")),
+        ];
+        let c = segment(data.iter().map(|(t, i, d)| (*t, *i, d.as_slice()))).commands;
+        assert_eq!(
+            c.iter()
+                .map(|c| (c.recalled, c.compound))
+                .collect::<Vec<_>>(),
+            [(false, true), (true, true), (false, false)]
+        );
+        assert!(is_compound(&cp("a && b")) && !is_compound(&cp("a \\; b")));
     }
 }

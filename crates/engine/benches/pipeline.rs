@@ -1,1 +1,129 @@
-fn main() {}
+//! Throughput of the in-memory pipeline on one thread: shard bytes →
+//! sid index → per-session events → observations.
+//!
+//! A plain timing harness (no criterion/divan) to keep the build light.
+//! Shard: `$DECNET_BENCH_SHARD` if set, else the calibration shards and
+//! `vectors/random-seed1.jsonl` from `../shared/corpus`, concatenated.
+//! Prints sessions/s and events/s for the reader alone and for the whole
+//! pipeline (best of `$DECNET_BENCH_ROUNDS`, default 5).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use decnet_engine::reader::{session_events, ShardIndex};
+use decnet_engine::{extract_session, ExtractParams, Profile};
+
+fn load() -> Vec<u8> {
+    if let Ok(p) = std::env::var("DECNET_BENCH_SHARD") {
+        return std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read {p}: {e}"));
+    }
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus.join("calibration"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
+    files.sort();
+    files.push(corpus.join("vectors/random-seed1.jsonl"));
+    let mut bytes = Vec::new();
+    for f in files {
+        let b = std::fs::read(&f).unwrap_or_else(|e| panic!("cannot read {}: {e}", f.display()));
+        bytes.extend_from_slice(&b);
+        if !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+    }
+    bytes
+}
+
+struct Run {
+    sessions: usize,
+    events: usize,
+    observations: usize,
+}
+
+fn run(bytes: &[u8], extract: bool) -> Run {
+    let mut index = ShardIndex::new();
+    index.feed(bytes, true, |_| {});
+    let mut r = Run {
+        sessions: 0,
+        events: 0,
+        observations: 0,
+    };
+    for e in index
+        .sessions()
+        .iter()
+        .filter(|e| e.has_body && e.raises_at.is_none())
+    {
+        let events = session_events(bytes, e);
+        r.sessions += 1;
+        r.events += events.len();
+        if extract {
+            let sid: String = e.sid.iter().filter_map(|&c| char::from_u32(c)).collect();
+            let params = ExtractParams {
+                sid: &sid,
+                evidence_ref: None,
+                source: "bench",
+                profile: Profile::Decnet12,
+                now_ts: 0.0,
+            };
+            r.observations += extract_session(&events, &params).map_or(0, |o| o.len());
+        }
+    }
+    r
+}
+
+/// This thread's on-CPU time (Linux `schedstat`, ns): the machine may be
+/// shared, so wall-clock alone overstates the cost.
+fn cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+fn bench(name: &str, bytes: &[u8], extract: bool, rounds: usize) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    let cpu0 = cpu_ns();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let r = run(bytes, extract);
+        best = best.min(t.elapsed());
+        last = Some(r);
+    }
+    let cpu = match (cpu0, cpu_ns()) {
+        (Some(a), Some(b)) if b > a => Some(Duration::from_nanos((b - a) / rounds as u64)),
+        _ => None,
+    };
+    let Some(r) = last else { return };
+    let wall = best.as_secs_f64();
+    println!("{name}: best wall {:.3} ms", wall * 1e3);
+    // Rates from on-CPU time per round when available, else best wall.
+    let s = cpu.map_or(wall, |c| c.as_secs_f64());
+    println!(
+        "{name:<22} (cpu) {:>6} sessions {:>9} events {:>7} obs  {:>9.3} ms  {:>11.0} sessions/s  {:>12.0} events/s  {:>7.1} MB/s",
+        r.sessions,
+        r.events,
+        r.observations,
+        s * 1e3,
+        r.sessions as f64 / s,
+        r.events as f64 / s,
+        bytes.len() as f64 / s / 1e6
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs us too:
+    // there, one quick round is enough.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let rounds = if quick {
+        1
+    } else {
+        std::env::var("DECNET_BENCH_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5)
+    };
+    let bytes = load();
+    println!("shard: {} bytes", bytes.len());
+    bench("reader (index+parse)", &bytes, false, rounds);
+    bench("pipeline (+extract)", &bytes, true, rounds);
+}

@@ -20,6 +20,7 @@
 //! an entry too (with no spans) so their header timestamp is kept.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::line::{parse_event, scan_line, LineKind, SkipReason};
 use super::lines::LineSplitter;
@@ -61,7 +62,7 @@ pub struct SkippedLine {
 #[derive(Debug, Default)]
 pub struct ShardIndex {
     sessions: Vec<SessionEntry>,
-    by_sid: HashMap<Text, usize>,
+    by_sid: HashMap<Text, usize, BuildHasherDefault<FxHasher>>,
     /// Absolute offset of the first byte not yet indexed.
     scanned_to: u64,
     /// Lines indexed so far.
@@ -221,4 +222,44 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             },
         })
         .collect()
+}
+
+/// FxHash (rustc's): sids are looked up once per line, and SipHash's
+/// DoS resistance buys nothing for a map rebuilt per shard file whose keys
+/// an attacker controls only as far as the recorder lets them.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }

@@ -270,6 +270,20 @@ impl Scanner<'_> {
         let mut simple = true;
         let mut i = self.i;
         loop {
+            // Fast path: skip 8 plain bytes at a time (no quote, backslash,
+            // control character; non-ASCII only clears `simple`).
+            while let Some(chunk) = b.get(i..i + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(chunk);
+                let w = u64::from_le_bytes(w);
+                if special_bytes(w) != 0 {
+                    break;
+                }
+                if w & HIGH != 0 {
+                    simple = false;
+                }
+                i += 8;
+            }
             let Some(&c) = b.get(i) else {
                 return Err(JsonError::Syntax);
             };
@@ -460,6 +474,20 @@ impl Scanner<'_> {
     }
 }
 
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Nonzero iff some byte of `w` is `"`, `\\` or below 0x20 (SWAR; bytes
+/// ≥ 0x80 are excluded from the "below" test).
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    let has_zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
+    let quote = has_zero(w ^ (LOW * u64::from(b'"')));
+    let backslash = has_zero(w ^ (LOW * u64::from(b'\\')));
+    let control = w.wrapping_sub(LOW * 0x20) & !w & HIGH;
+    quote | backslash | control
+}
+
 /// Decodes a string body (between the quotes, already validated by the
 /// scanner) into code points: escapes resolved, surrogate pairs combined,
 /// unpaired surrogate escapes kept, raw invalid UTF-8 bytes mapped by
@@ -467,10 +495,7 @@ impl Scanner<'_> {
 pub fn decode_string(raw: &[u8], out: &mut Vec<u32>) {
     let mut i = 0;
     while i < raw.len() {
-        let run_end = raw[i..]
-            .iter()
-            .position(|&c| c == b'\\')
-            .map_or(raw.len(), |k| i + k);
+        let run_end = memchr::memchr(b'\\', &raw[i..]).map_or(raw.len(), |k| i + k);
         if run_end > i {
             super::decode::decode_surrogateescape(&raw[i..run_end], out);
             i = run_end;

@@ -93,7 +93,7 @@ pub enum LineOutcome {
 /// `sid` (cleared first) when it has a non-empty string sid.
 pub fn scan_line(line: &[u8], sid: &mut Text) -> LineKind {
     sid.clear();
-    match classify(line, sid) {
+    match classify(line, sid, false) {
         Ok((kind, _)) => kind,
         Err(r) => LineKind::Skip(r),
     }
@@ -102,7 +102,7 @@ pub fn scan_line(line: &[u8], sid: &mut Text) -> LineKind {
 /// Classifies and fully decodes one line.
 pub fn parse_line(line: &[u8]) -> LineOutcome {
     let mut sid = Text::new();
-    match classify(line, &mut sid) {
+    match classify(line, &mut sid, true) {
         Err(r) => LineOutcome::Skip(r),
         Ok((LineKind::Skip(r), _)) => LineOutcome::Skip(r),
         Ok((LineKind::Header { timestamp }, _)) => LineOutcome::Header { sid, timestamp },
@@ -133,7 +133,8 @@ fn event_from(line: &[u8], f: &Fields) -> Option<Event> {
     Some(Event { t, kind, data })
 }
 
-fn classify(line: &[u8], sid: &mut Text) -> Result<(LineKind, Fields), SkipReason> {
+/// `full`: convert `t` (else only decide whether `float(t)` would raise).
+fn classify(line: &[u8], sid: &mut Text, full: bool) -> Result<(LineKind, Fields), SkipReason> {
     if is_blank(line) {
         return Err(SkipReason::Blank);
     }
@@ -163,7 +164,12 @@ fn classify(line: &[u8], sid: &mut Text) -> Result<(LineKind, Fields), SkipReaso
             SkipReason::NoTimeOrChannel
         });
     };
-    let t = time_value(line, t).ok_or(SkipReason::BadTime)?;
+    let t = if full {
+        time_value(line, t)
+    } else {
+        time_fits(line, t)
+    }
+    .ok_or(SkipReason::BadTime)?;
     channel(line, ch).ok_or_else(|| {
         if is_resize(line, ch) {
             SkipReason::Resize
@@ -185,19 +191,18 @@ fn classify(line: &[u8], sid: &mut Text) -> Result<(LineKind, Fields), SkipReaso
 /// all-whitespace test is needed (the trimmed text of a line that parses is
 /// the parsed document).
 fn is_blank(line: &[u8]) -> bool {
-    if line
-        .iter()
-        .all(|b| matches!(b, b' ' | b'\t' | 0x0B | 0x0C | 0x1C..=0x1F))
-    {
-        return true;
+    let ascii_space = |b: &u8| matches!(b, b' ' | b'\t' | 0x0B | 0x0C | 0x1C..=0x1F);
+    match line.iter().position(|b| !ascii_space(b)) {
+        None => true,
+        // Any other ASCII byte is not whitespace: not blank (the usual case).
+        Some(k) if line[k] < 0x80 => false,
+        // Rare path: non-ASCII whitespace (U+0085, U+00A0, U+2000.. etc.).
+        Some(_) => {
+            let mut cps = Vec::new();
+            super::decode::decode_surrogateescape(line, &mut cps);
+            cps.iter().all(|&c| is_py_space(c))
+        }
     }
-    // Rare path: non-ASCII whitespace (U+0085, U+00A0, U+2000.. etc.).
-    if line.is_ascii() {
-        return false;
-    }
-    let mut cps = Vec::new();
-    super::decode::decode_surrogateescape(line, &mut cps);
-    cps.iter().all(|&c| is_py_space(c))
 }
 
 /// Python's `str.isspace()` set.
@@ -230,6 +235,22 @@ fn time_value(line: &[u8], v: Val) -> Option<Result<f64, ()>> {
         Val::False => Ok(0.0),
         _ => return None,
     })
+}
+
+/// Like [`time_value`] without converting: only integer literals longer
+/// than 308 digits can overflow a float, so only those are parsed.
+fn time_fits(line: &[u8], v: Val) -> Option<Result<f64, ()>> {
+    match v {
+        Val::Num {
+            start,
+            end,
+            float: false,
+        } if end - start > 308 => time_value(line, v),
+        Val::Num { .. } | Val::NaN | Val::PosInf | Val::NegInf | Val::True | Val::False => {
+            Some(Ok(0.0))
+        }
+        _ => None,
+    }
 }
 
 fn channel(line: &[u8], v: Val) -> Option<EventKind> {

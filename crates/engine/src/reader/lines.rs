@@ -54,7 +54,7 @@ impl Iterator for LineSplitter<'_> {
             return None;
         }
         let rest = &buf[start..];
-        match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+        match memchr::memchr2(b'\n', b'\r', rest) {
             Some(k) => {
                 let end = start + k;
                 let next = if buf[end] == b'\n' {

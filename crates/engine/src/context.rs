@@ -6,12 +6,13 @@
 //! prompt lines are reduced to their shell class at parse time.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::EngineError;
 use crate::event::{Event, EventKind};
-use crate::stats::clip0;
+use crate::stats::{clip0, cv_pop, fmean, StatsError};
 use crate::text::{self, contains_ascii, is_py_space, is_py_word};
 use crate::thresholds::*;
 
@@ -69,6 +70,9 @@ pub(crate) struct SessionContext<'a> {
     pub(crate) iats: Vec<f64>,
     pub(crate) paste_event_count: usize,
     pub(crate) typing_bursts: Vec<Vec<f64>>,
+    /// Population CVs of the typing bursts with a positive mean, in burst
+    /// order (read by keystroke_cadence and motor_stability; computed once).
+    pub(crate) burst_cvs: Result<Vec<f64>, StatsError>,
     pub(crate) backspace_count: usize,
     pub(crate) backspace_iats: Vec<f64>,
     pub(crate) kill_line_count: usize,
@@ -135,6 +139,7 @@ impl<'a> SessionContext<'a> {
             outputs,
             iats,
             paste_event_count,
+            burst_cvs: burst_cvs(&typing_bursts),
             typing_bursts,
             backspace_count: 0,
             backspace_iats: Vec::new(),
@@ -195,7 +200,7 @@ impl<'a> SessionContext<'a> {
         let mut buf: Vec<u32> = Vec::new();
         let mut buf_start_ts = 0.0f64;
         let (mut tab, mut pipe, mut shortcut) = (0u32, 0u32, 0u32);
-        let mut intern: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut intern: HashMap<Vec<u32>, usize, BuildHasherDefault<Fnv>> = HashMap::default();
         for ev in &self.inputs {
             let t = ev.t;
             for &c in &ev.data {
@@ -292,12 +297,17 @@ impl<'a> SessionContext<'a> {
             if !any {
                 continue;
             }
-            strip_ansi(&concat, &mut stripped);
+            let text: &[u32] = if concat.contains(&ESC) {
+                strip_ansi(&concat, &mut stripped);
+                &stripped
+            } else {
+                &concat
+            };
             let cmd = &mut self.commands[i];
             cmd.output_bytes = bytes;
-            cmd.errored = detect_error(&stripped);
+            cmd.errored = detect_error(text);
             let before = self.prompt_classes.len();
-            extract_prompt_classes(&stripped, &mut self.prompt_classes);
+            extract_prompt_classes(text, &mut self.prompt_classes);
             cmd.followed_by_prompt = self.prompt_classes.len() > before;
         }
     }
@@ -420,6 +430,29 @@ impl<'a> SessionContext<'a> {
     }
 }
 
+/// FNV-1a: a fixed, cheap hasher for interning short first tokens (no
+/// per-map random state; the map is private to one session).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 /// Non-decreasing with no NaN: windows are then contiguous ranges.
 fn is_sorted(mut ts: impl Iterator<Item = f64>) -> bool {
     let Some(mut prev) = ts.next() else {
@@ -438,6 +471,18 @@ fn is_sorted(mut ts: impl Iterator<Item = f64>) -> bool {
         prev = t;
     }
     true
+}
+
+/// Population CVs of the bursts whose mean is positive (§5.3, §5.5).
+fn burst_cvs(bursts: &[Vec<f64>]) -> Result<Vec<f64>, StatsError> {
+    let mut cvs = Vec::new();
+    for b in bursts {
+        let m = fmean(b)?;
+        if m > 0.0 {
+            cvs.push(cv_pop(b, m)?);
+        }
+    }
+    Ok(cvs)
 }
 
 /// §3.4: split at IATs > 1.50 s, keep runs of ≥ 3.
@@ -510,7 +555,8 @@ pub(crate) fn strip_ansi(s: &[u32], out: &mut Vec<u32>) {
     }
 }
 
-/// §3.7 step 3: canonical error fingerprints.
+/// §3.7 step 3: canonical error fingerprints (one pass, dispatching on
+/// each pattern's first character).
 pub(crate) fn detect_error(s: &[u32]) -> bool {
     const PATTERNS: [&[u8]; 6] = [
         b"command not found",
@@ -520,7 +566,28 @@ pub(crate) fn detect_error(s: &[u32]) -> bool {
         b"Operation not permitted",
         b"syntax error near unexpected token",
     ];
-    PATTERNS.iter().any(|p| contains_ascii(s, p))
+    let at = |i: usize, p: &[u8]| {
+        s.len() - i >= p.len()
+            && s[i..i + p.len()]
+                .iter()
+                .zip(p)
+                .all(|(&a, &b)| a == u32::from(b))
+    };
+    for (i, &c) in s.iter().enumerate() {
+        let hit = match c {
+            0x63 => at(i, PATTERNS[0]),
+            0x4E => at(i, PATTERNS[1]),
+            0x50 => at(i, PATTERNS[2]),
+            0x3A => at(i, PATTERNS[3]),
+            0x4F => at(i, PATTERNS[4]),
+            0x73 => at(i, PATTERNS[5]),
+            _ => false,
+        };
+        if hit {
+            return true;
+        }
+    }
+    false
 }
 
 /// §3.7.2 PS1 prompt parser; appends the class of each prompt line.

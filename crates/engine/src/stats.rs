@@ -4,6 +4,8 @@
 //! raises: a raise in the reference makes the whole session yield nothing,
 //! so the errors are surfaced as [`StatsError`] and propagated.
 
+mod wide;
+
 use num_bigint::{BigInt, BigUint, Sign};
 use num_traits::{ToPrimitive, Zero};
 
@@ -176,7 +178,7 @@ pub fn cv_samp(xs: &[f64], mean: f64) -> Result<f64, StatsError> {
 }
 
 /// Splits a finite f64 into `(mantissa, exponent)` with `x = m · 2^e`.
-fn decompose(x: f64) -> (i64, i32) {
+pub(crate) fn decompose(x: f64) -> (i64, i32) {
     let bits = x.to_bits();
     let sign = if bits >> 63 == 1 { -1i64 } else { 1 };
     let exp_bits = ((bits >> 52) & 0x7FF) as i32;
@@ -194,13 +196,21 @@ fn exact_stdev(xs: &[f64], den: u64) -> Result<f64, StatsError> {
     if xs.iter().any(|x| !x.is_finite()) {
         return Err(StatsError::NonFinite);
     }
+    if let Some(v) = wide::exact_stdev_u256(xs, den) {
+        return Ok(v);
+    }
+    Ok(exact_stdev_big(xs, den))
+}
+
+/// The general big-integer path of [`exact_stdev`] (finite inputs).
+fn exact_stdev_big(xs: &[f64], den: u64) -> f64 {
     let parts: Vec<(i64, i32)> = xs
         .iter()
         .filter(|x| **x != 0.0)
         .map(|&x| decompose(x))
         .collect();
     if parts.is_empty() {
-        return Ok(0.0);
+        return 0.0;
     }
     let emin = parts.iter().map(|p| p.1).min().unwrap_or(0);
     let n = BigInt::from(xs.len() as u64);
@@ -213,13 +223,13 @@ fn exact_stdev(xs: &[f64], den: u64) -> Result<f64, StatsError> {
     }
     let num = &n * &sxx - &sx * &sx;
     let num = match num.into_parts() {
-        (Sign::Minus, _) => return Ok(f64::NAN),
+        (Sign::Minus, _) => return f64::NAN,
         (_, mag) => mag,
     };
     if num.is_zero() {
-        return Ok(0.0);
+        return 0.0;
     }
-    Ok(sqrt_frac_rounded(&num, &BigUint::from(den), emin))
+    sqrt_frac_rounded(&num, &BigUint::from(den), emin)
 }
 
 /// Correctly rounded `sqrt(num / den) · 2^scale` (num, den > 0).

@@ -46,16 +46,28 @@ pub(crate) fn terminal_multiplexer(ctx: &SessionContext<'_>, _p: Profile) -> R {
     if ctx.n_cmd() == 0 {
         return Ok(None);
     }
-    let any = |markers: &[&[u8]]| {
-        ctx.outputs.iter().any(|e| {
-            markers
-                .iter()
-                .any(|m| crate::text::contains_ascii(&e.data, m))
-        })
-    };
-    if any(&TMUX_MARKERS) {
+    // Every marker starts with ESC: look for markers only at ESCs.
+    let (mut tmux, mut screen) = (false, false);
+    for e in &ctx.outputs {
+        let d = &e.data;
+        for (i, _) in d.iter().enumerate().filter(|(_, &c)| c == 0x1B) {
+            let at = |m: &[u8]| {
+                d.len() - i >= m.len()
+                    && d[i..i + m.len()]
+                        .iter()
+                        .zip(m)
+                        .all(|(&a, &b)| a == u32::from(b))
+            };
+            tmux |= TMUX_MARKERS.iter().any(|m| at(m));
+            screen |= SCREEN_MARKERS.iter().any(|m| at(m));
+        }
+        if tmux {
+            break;
+        }
+    }
+    if tmux {
         emit("tmux", 0.85)
-    } else if any(&SCREEN_MARKERS) {
+    } else if screen {
         emit("screen", 0.85)
     } else {
         emit("none", 0.55)
@@ -160,25 +172,35 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, _p: Profile) -> R {
     if total == 0 {
         return Ok(None);
     }
+    // Exact pre-filter: every match contains '=' and ANSI stripping only
+    // removes code points, so no '=' in the raw output means no match.
+    if !ctx
+        .outputs
+        .iter()
+        .any(|e| e.data.contains(&u32::from(b'=')))
+    {
+        return Ok(None);
+    }
     let mut raw = Vec::with_capacity(total);
     for e in &ctx.outputs {
         raw.extend_from_slice(&e.data);
     }
-    // Cheap pre-filter: every match contains '='.
-    if !raw.contains(&u32::from(b'=')) {
-        return Ok(None);
-    }
-    let mut text = Vec::with_capacity(total);
-    strip_ansi(&raw, &mut text);
+    let mut stripped = Vec::new();
+    let text: &[u32] = if raw.contains(&0x1B) {
+        strip_ansi(&raw, &mut stripped);
+        &stripped
+    } else {
+        &raw
+    };
     let mut best = 0u8;
     let mut value: Option<String> = None;
     let mut i = 0;
     while i < text.len() {
         // Candidate starts are 'L' only.
-        let Some(p) = find_ascii(&text, b"L", i) else {
+        let Some(p) = find_ascii(text, b"L", i) else {
             break;
         };
-        match locale_match_at(&text, p) {
+        match locale_match_at(text, p) {
             Some((prio, a, b)) => {
                 if prio > best {
                     if let Some(v) = to_bcp47(&text[a..b]) {

@@ -46,24 +46,12 @@ pub(crate) fn paste_burst_rate(ctx: &SessionContext<'_>, _p: Profile) -> R {
     }
 }
 
-/// Population CVs of the typing bursts with a positive mean.
-fn burst_cvs(ctx: &SessionContext<'_>) -> Result<Vec<f64>, StatsError> {
-    let mut cvs = Vec::new();
-    for b in &ctx.typing_bursts {
-        let m = fmean(b)?;
-        if m > 0.0 {
-            cvs.push(cv_pop(b, m)?);
-        }
-    }
-    Ok(cvs)
-}
-
 /// §5.3
 pub(crate) fn keystroke_cadence(ctx: &SessionContext<'_>, _p: Profile) -> R {
     if ctx.inputs.len() < MIN_INPUTS_FOR_CADENCE || ctx.typing_bursts.is_empty() {
         return Ok(None);
     }
-    let cvs = burst_cvs(ctx)?;
+    let cvs = ctx.burst_cvs.clone()?;
     if cvs.is_empty() {
         return Ok(None);
     }
@@ -167,7 +155,7 @@ pub(crate) fn motor_stability(ctx: &SessionContext<'_>, _p: Profile) -> R {
     if fast as f64 / total as f64 >= TREMOR_RATE_MIN {
         return emit("tremor", 0.65);
     }
-    let cvs = burst_cvs(ctx)?;
+    let cvs = ctx.burst_cvs.clone()?;
     let cv = if cvs.is_empty() { 0.0 } else { median(&cvs) };
     if cv < CV_STEADY_MAX {
         emit("steady", 0.70)

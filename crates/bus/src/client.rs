@@ -1,5 +1,5 @@
 //! The client: cheap cloneable [`BusHandle`]s in front of one task that owns
-//! the socket (see [`crate::connection`]).
+//! the socket (the private `connection` module).
 //!
 //! Delivery is at-most-once, like DECNET's bus. Nothing here ever blocks a
 //! publisher: publishes go into a bounded drop-oldest queue, and a publish
@@ -173,8 +173,8 @@ pub enum PublishError {
     /// reject anything else).
     #[error("payload must serialize to a JSON object")]
     PayloadNotObject,
-    /// The payload could not be serialized.
-    #[error("payload could not be serialized: {0}")]
+    /// The payload could not be serialized, or its JSON text is invalid.
+    #[error("payload could not be serialized or parsed: {0}")]
     Serialize(#[from] serde_json::Error),
     /// The frame would break a protocol limit (body over 1 MiB, ...).
     #[error("publish refused: {0}")]
@@ -200,18 +200,39 @@ pub fn pub_frame<P: Serialize + ?Sized>(
     event_type: &str,
     payload: &P,
 ) -> Result<Frame, PublishError> {
-    let topic = Topic::new(topic)?;
     let payload = serde_json::to_vec(payload)?;
     // serde_json writes an object as `{...}` with no leading whitespace.
     if payload.first() != Some(&b'{') {
         return Err(PublishError::PayloadNotObject);
     }
+    build_pub(topic, event_type, &payload)
+}
+
+/// Like [`pub_frame`] for a payload given as JSON text, which is embedded
+/// as written (after checking it is one JSON object), so key order and
+/// number spelling survive exactly, as with DECNET's `scripts/bus/pub.py`.
+pub fn pub_frame_json_text(
+    topic: &str,
+    event_type: &str,
+    payload_json: &str,
+) -> Result<Frame, PublishError> {
+    let text = payload_json.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r'));
+    if !text.starts_with('{') {
+        return Err(PublishError::PayloadNotObject);
+    }
+    // Validates the whole text is exactly one JSON object.
+    serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+    build_pub(topic, event_type, text.as_bytes())
+}
+
+fn build_pub(topic: &str, event_type: &str, payload: &[u8]) -> Result<Frame, PublishError> {
+    let topic = Topic::new(topic)?;
     let event_type = serde_json::to_vec(event_type)?;
     let mut body = BytesMut::with_capacity(payload.len() + event_type.len() + 22);
     body.put_slice(b"{\"type\":");
     body.put_slice(&event_type);
     body.put_slice(b",\"payload\":");
-    body.put_slice(&payload);
+    body.put_slice(payload);
     body.put_u8(b'}');
     let body: Bytes = body.freeze();
     Ok(Frame::with_object_body(Verb::Pub, topic.as_str(), body)?)
@@ -251,6 +272,18 @@ impl BusHandle {
         payload: &P,
     ) -> Result<Published, PublishError> {
         let frame = pub_frame(topic, event_type, payload)?;
+        Ok(self.enqueue(frame))
+    }
+
+    /// Publishes a payload given as JSON text (must be one JSON object),
+    /// embedded as written. Never blocks.
+    pub fn publish_json_text(
+        &self,
+        topic: &str,
+        event_type: &str,
+        payload_json: &str,
+    ) -> Result<Published, PublishError> {
+        let frame = pub_frame_json_text(topic, event_type, payload_json)?;
         Ok(self.enqueue(frame))
     }
 

@@ -38,8 +38,8 @@ pub mod reconnect;
 pub mod socket_path;
 
 pub use client::{
-    pub_frame, spawn, BusConfig, BusHandle, BusStats, ConnectionState, PublishError, Published,
-    Subscription,
+    pub_frame, pub_frame_json_text, spawn, BusConfig, BusHandle, BusStats, ConnectionState,
+    PublishError, Published, Subscription,
 };
 pub use codec::{
     BusCodec, CodecError, Frame, Verb, MAX_BODY_BYTES, MAX_FRAME_BYTES, MAX_HEADER_BYTES,

@@ -214,12 +214,25 @@ async fn bad_publishes_are_refused_before_the_wire() {
         bus.publish("a.b", "t", &big),
         Err(PublishError::Frame(CodecError::OutgoingBodyTooLong { .. }))
     ));
+    for bad in ["[1]", "\"x\"", "{", "{} {}", "{}x", "", "null"] {
+        assert!(
+            bus.publish_json_text("a.b", "t", bad).is_err(),
+            "{bad:?} accepted"
+        );
+    }
     bus.publish("a.b", "ok", &json!({})).expect("valid publish");
+    bus.publish_json_text("a.b", "raw", " {\"z\": 1, \"a\": 2.50}\n")
+        .expect("valid text");
     assert_eq!(args(&conn.next().await), (Verb::Hello, "test-client"));
     // Only the valid publish reached the wire.
     let f = conn.next().await;
     assert_eq!(args(&f), (Verb::Pub, "a.b"));
     assert_eq!(f.body().as_ref(), br#"{"type":"ok","payload":{}}"#);
+    let f = conn.next().await;
+    assert_eq!(
+        f.body().as_ref(),
+        br#"{"type":"raw","payload":{"z": 1, "a": 2.50}}"#
+    );
     bus.close().await;
 }
 

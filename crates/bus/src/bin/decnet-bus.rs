@@ -115,15 +115,18 @@ async fn run(cli: Cli) -> Result<()> {
             json,
             event_type,
         } => {
+            // Checked before connecting; the text is then sent as written,
+            // so key order survives like with DECNET's pub.py.
             let payload: serde_json::Value =
                 serde_json::from_str(&json).context("payload is not valid JSON")?;
             if !payload.is_object() {
                 bail!("payload must be a JSON object");
             }
-            decnet_bus::Topic::new(&topic).context("invalid topic")?;
+            decnet_bus::pub_frame_json_text(&topic, &event_type, &json)
+                .context("publish refused")?;
             let (bus, _shutdown) = connect(socket.clone(), "decnet-bus-pub", timeout).await?;
             let outcome = bus
-                .publish(&topic, &event_type, &payload)
+                .publish_json_text(&topic, &event_type, &json)
                 .context("publish refused")?;
             bus.close().await;
             let stats = bus.stats();

@@ -219,6 +219,7 @@ impl Scanner<'_> {
     }
 
     /// `"key"` `:` and the whitespace after it; returns which key it is.
+    #[inline(always)]
     fn key(&mut self) -> Result<Key, JsonError> {
         self.expect(b'"')?;
         let Val::Str { start, end, simple } = self.string()? else {
@@ -263,7 +264,7 @@ impl Scanner<'_> {
     }
 
     /// String body after the opening quote; leaves `i` after the closing quote.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Result<Val, JsonError> {
         let start = self.i;
         let b = self.b;
@@ -321,6 +322,7 @@ impl Scanner<'_> {
     }
 
     /// Number literal starting at `i` (CPython `_match_number_unicode`).
+    #[inline(always)]
     fn number(&mut self) -> Result<Val, JsonError> {
         let b = self.b;
         let start = self.i;
@@ -383,7 +385,7 @@ impl Scanner<'_> {
     }
 
     /// One scalar at `i` (not a container).
-    #[inline]
+    #[inline(always)]
     fn scalar(&mut self) -> Result<Val, JsonError> {
         match self.peek() {
             Some(b'"') => {
@@ -402,13 +404,23 @@ impl Scanner<'_> {
         }
     }
 
-    /// Any value at `i`, `depth` containers deep; containers are walked
-    /// iteratively with `stack` (true = object, false = array).
+    /// Any value at `i`, `depth` containers deep.
+    #[inline(always)]
     fn value(&mut self, depth: usize, stack: &mut Vec<bool>) -> Result<Val, JsonError> {
-        let first = match self.peek() {
-            Some(b'{') => Val::Object,
-            Some(b'[') => Val::Array,
-            _ => return self.scalar(),
+        match self.peek() {
+            Some(b'{' | b'[') => self.container(depth, stack),
+            _ => self.scalar(),
+        }
+    }
+
+    /// A container at `i`, walked iteratively with `stack` (true = object,
+    /// false = array): no recursion, whatever the nesting.
+    #[inline(never)]
+    fn container(&mut self, depth: usize, stack: &mut Vec<bool>) -> Result<Val, JsonError> {
+        let first = if self.peek() == Some(b'{') {
+            Val::Object
+        } else {
+            Val::Array
         };
         stack.clear();
         // Expecting a value at `i`.

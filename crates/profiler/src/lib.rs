@@ -3,8 +3,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod handler;
 pub mod shard_file;
 pub mod shards;
 pub mod store;
+pub mod trigger;
 pub mod health;
 pub mod logging;

@@ -1,0 +1,292 @@
+//! MariaDB/MySQL (what DECNET runs). The upsert uses
+//! `ON DUPLICATE KEY UPDATE col = VALUES(col)`, the form MariaDB 10.11
+//! accepts (it has no `AS new` row alias). `key` is reserved: quoted.
+
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::{MySqlPool, Row};
+
+use super::schema::{self, TableInfo};
+use super::{
+    profiled_bounds, value_json, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome,
+    StoredRow,
+};
+use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
+
+const MIGRATION: &str = include_str!("../../../../migrations/mysql/0001_init.sql");
+
+pub struct MysqlStore {
+    pool: MySqlPool,
+}
+
+impl MysqlStore {
+    pub async fn connect(db: &DbSettings) -> Result<MysqlStore, StoreError> {
+        let opts = MySqlConnectOptions::from_str(&db.url)?.charset("utf8mb4");
+        let pool = MySqlPoolOptions::new()
+            .max_connections(db.max_connections)
+            .acquire_timeout(Duration::from_millis(db.busy_timeout_ms.max(5_000)))
+            .connect_with(opts)
+            .await?;
+        Ok(MysqlStore { pool })
+    }
+
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    async fn table_info(&self, table: &str) -> Result<Option<TableInfo>, StoreError> {
+        let cols: Vec<String> = sqlx::query(
+            "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+        )
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()?;
+        if cols.is_empty() {
+            return Ok(None);
+        }
+        let idx = sqlx::query(
+            "SELECT CAST(GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) AS CHAR) \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME = ? AND NON_UNIQUE = 0 GROUP BY INDEX_NAME",
+        )
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await?;
+        let unique_keys = idx
+            .iter()
+            .map(|r| {
+                r.try_get::<String, _>(0)
+                    .map(|s| s.split(',').map(str::to_string).collect())
+            })
+            .collect::<Result<Vec<Vec<String>>, _>>()?;
+        Ok(Some(TableInfo {
+            columns: cols.into_iter().collect::<BTreeSet<_>>(),
+            unique_keys,
+        }))
+    }
+}
+
+impl Store for MysqlStore {
+    fn backend(&self) -> Backend {
+        Backend::Mysql
+    }
+
+    async fn prepare(&self, mode: SchemaMode, attackers: AttackerMode) -> Result<(), StoreError> {
+        if mode == SchemaMode::Own {
+            sqlx::raw_sql(MIGRATION).execute(&self.pool).await?;
+        }
+        let mut infos = HashMap::new();
+        for (t, _) in super::required_columns(attackers) {
+            infos.insert(t, self.table_info(t).await?);
+        }
+        schema::verify(attackers, |t| infos.remove(t).flatten())
+    }
+
+    async fn is_profiled(&self, decky: &str, service: &str, sid: &str) -> Result<bool, StoreError> {
+        let (lo, hi, like) = profiled_bounds(decky, service, sid);
+        let row = sqlx::query(
+            "SELECT 1 FROM observations WHERE evidence_ref >= ? AND evidence_ref < ? \
+             AND evidence_ref LIKE ? LIMIT 1",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(like)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT uuid FROM attackers WHERE ip = ? ORDER BY first_seen ASC, uuid ASC LIMIT 1 \
+             FOR UPDATE",
+        )
+        .bind(w.attacker_ip)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let attacker_uuid = match (found, w.attackers) {
+            (Some(u), _) => u,
+            (None, AttackerMode::Wait) => {
+                tx.rollback().await?;
+                return Ok(StoreOutcome::NoAttacker);
+            }
+            (None, AttackerMode::Create) => {
+                let u = uuid::Uuid::new_v4().to_string();
+                sqlx::query(
+                    "INSERT INTO attackers (uuid, ip, first_seen, last_seen, updated_at, \
+                     event_count, service_count, decky_count, services, deckies, is_traversal, \
+                     bounty_count, credential_count, fingerprints, commands, rotation_count, \
+                     ipv6_leak_count) VALUES (?, ?, UTC_TIMESTAMP(), \
+                     UTC_TIMESTAMP(), UTC_TIMESTAMP(), \
+                     0, 0, 0, '[]', '[]', 0, 0, 0, '[]', '[]', 0, 0)",
+                )
+                .bind(&u)
+                .bind(w.attacker_ip)
+                .execute(&mut *tx)
+                .await?;
+                u
+            }
+        };
+        for (i, o) in w.observations.iter().enumerate() {
+            if w.fail_after == Some(i) {
+                return Err(StoreError::Injected(i));
+            }
+            sqlx::query(
+                "INSERT INTO observations (id, identity_ref, primitive, value, confidence, \
+                 window_start_ts, window_end_ts, source, evidence_ref, envelope_v, ts, \
+                 attacker_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE \
+                 identity_ref = VALUES(identity_ref), value = VALUES(value), \
+                 confidence = VALUES(confidence), window_start_ts = VALUES(window_start_ts), \
+                 window_end_ts = VALUES(window_end_ts), source = VALUES(source), \
+                 envelope_v = VALUES(envelope_v), ts = VALUES(ts), \
+                 attacker_uuid = VALUES(attacker_uuid)",
+            )
+            .bind(&o.id)
+            .bind(&o.identity_ref)
+            .bind(o.primitive)
+            .bind(value_json(&o.value))
+            .bind(o.confidence)
+            .bind(o.window_start_ts)
+            .bind(o.window_end_ts)
+            .bind(&o.source)
+            .bind(w.evidence_ref)
+            .bind(i64::from(o.v))
+            .bind(o.ts)
+            .bind(&attacker_uuid)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let ids: HashMap<String, String> =
+            sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = ?")
+                .bind(w.evidence_ref)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+        tx.commit().await?;
+        Ok(StoreOutcome::Stored {
+            attacker_uuid,
+            ids: w
+                .observations
+                .iter()
+                .map(|o| {
+                    ids.get(o.primitive)
+                        .cloned()
+                        .unwrap_or_else(|| o.id.clone())
+                })
+                .collect(),
+        })
+    }
+
+    async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM state WHERE `key` = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO state (`key`, value) VALUES (?, ?) \
+             ON DUPLICATE KEY UPDATE value = VALUES(value)",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_logs_after(&self, after: i64, limit: u32) -> Result<Vec<LogRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT CAST(id AS SIGNED), decky, service, attacker_ip, fields FROM logs \
+             WHERE id > ? AND event_type = 'session_recorded' ORDER BY id ASC LIMIT ?",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LogRow {
+                    id: r.try_get(0)?,
+                    decky: r.try_get(1)?,
+                    service: r.try_get(2)?,
+                    attacker_ip: r.try_get(3)?,
+                    fields: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn max_log_id(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT CAST(MAX(id) AS SIGNED) FROM logs")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn insert_log(&self, row: &NewLog<'_>) -> Result<i64, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO logs (timestamp, decky, service, event_type, attacker_ip, raw_line, \
+             fields, msg) VALUES (?, ?, ?, ?, ?, '', ?, '')",
+        )
+        .bind(row.timestamp)
+        .bind(row.decky)
+        .bind(row.service)
+        .bind(row.event_type)
+        .bind(row.attacker_ip)
+        .bind(row.fields)
+        .execute(&self.pool)
+        .await?;
+        i64::try_from(r.last_insert_id())
+            .map_err(|_| StoreError::State("logs.id out of range".into()))
+    }
+
+    async fn observations_with_prefix(&self, prefix: &str) -> Result<Vec<StoredRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, evidence_ref, primitive, CAST(value AS CHAR), attacker_uuid \
+             FROM observations WHERE LEFT(evidence_ref, CHAR_LENGTH(?)) = ? \
+             ORDER BY evidence_ref, primitive",
+        )
+        .bind(prefix)
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredRow {
+                    id: r.try_get(0)?,
+                    evidence_ref: r.try_get(1)?,
+                    primitive: r.try_get(2)?,
+                    value: r.try_get(3)?,
+                    attacker_uuid: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn attackers_for_ip(&self, ip: &str) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT uuid FROM attackers WHERE ip = ? ORDER BY uuid")
+                .bind(ip)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}

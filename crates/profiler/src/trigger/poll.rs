@@ -1,0 +1,290 @@
+//! The poll trigger: `session_recorded` rows of `logs` after our own cursor
+//! (a `state` key distinct from the Python worker's), in id order, in
+//! bounded batches.
+//!
+//! Cursor rules:
+//! * it only moves past a row that was stored, skipped for good, or
+//!   recorded in the deferred set — a failure (DB down, …) stops the batch
+//!   and the row is retried next tick;
+//! * a poison row (`fields` not a JSON object, no string `sid`) is logged
+//!   once and passed: it can never stall the loop;
+//! * a cursor above the table's max id (logs purged, SQLite reusing ids)
+//!   is detected every tick and reset to 0; re-reading is cheap because
+//!   already-profiled sessions are skipped before any shard I/O.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio_util::sync::CancellationToken;
+
+use super::deferred::DeferredSet;
+use crate::config::{AttackersConfig, PollConfig};
+use crate::handler::{Handler, HandlerError, Outcome, SessionRef};
+use crate::store::{LogRow, Store, StoreError};
+
+/// What a tick did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TickReport {
+    pub rows: usize,
+    pub stored: usize,
+    pub skipped: usize,
+    pub deferred: usize,
+    pub poison: usize,
+    /// The batch was full: poll again at once.
+    pub more: bool,
+}
+
+pub struct Poller {
+    handler: Arc<Handler>,
+    poll: PollConfig,
+    attackers: AttackersConfig,
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// A poll row → the handler's input; None = poison.
+pub fn session_from_row(row: &LogRow) -> Option<SessionRef> {
+    let v: serde_json::Value = serde_json::from_str(if row.fields.is_empty() {
+        "{}"
+    } else {
+        &row.fields
+    })
+    .ok()?;
+    let obj = v.as_object()?;
+    let sid = obj.get("sid")?.as_str()?.to_string();
+    let service = obj
+        .get("service")
+        .and_then(|s| s.as_str())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&row.service)
+        .to_string();
+    Some(SessionRef {
+        sid,
+        decky: row.decky.clone(),
+        service,
+        attacker_ip: row.attacker_ip.clone(),
+        shard_path: None,
+    })
+}
+
+impl Poller {
+    pub fn new(handler: Arc<Handler>, poll: PollConfig, attackers: AttackersConfig) -> Poller {
+        Poller {
+            handler,
+            poll,
+            attackers,
+        }
+    }
+
+    async fn cursor(&self) -> Result<i64, StoreError> {
+        let store = self.handler.store();
+        let raw = store.get_state(&self.poll.cursor_key).await?;
+        let cursor = match raw {
+            None => 0,
+            Some(v) => match serde_json::from_str::<serde_json::Value>(&v)
+                .ok()
+                .and_then(|j| j.get("last_log_id").and_then(|x| x.as_i64()))
+            {
+                Some(c) => c,
+                None => {
+                    tracing::warn!(key = %self.poll.cursor_key, "unreadable poll cursor; restarting from 0");
+                    0
+                }
+            },
+        };
+        let max = store.max_log_id().await?;
+        if cursor > max.unwrap_or(0) {
+            tracing::warn!(
+                cursor,
+                max_id = max.unwrap_or(0),
+                "poll cursor is above the logs table's max id (logs purged?); restarting from 0"
+            );
+            self.set_cursor(0).await?;
+            return Ok(0);
+        }
+        Ok(cursor)
+    }
+
+    async fn set_cursor(&self, id: i64) -> Result<(), StoreError> {
+        self.handler
+            .store()
+            .set_state(&self.poll.cursor_key, &format!("{{\"last_log_id\":{id}}}"))
+            .await
+    }
+
+    /// One batch of new rows, then the due deferred sessions.
+    pub async fn tick(&self, cancel: &CancellationToken) -> Result<TickReport, HandlerError> {
+        let store = self.handler.store();
+        let mut report = TickReport::default();
+        let cursor = self.cursor().await?;
+        let rows = store.session_logs_after(cursor, self.poll.batch).await?;
+        report.rows = rows.len();
+        report.more = rows.len() as u64 >= u64::from(self.poll.batch);
+        let mut deferred: Option<DeferredSet> = None;
+        let mut last = cursor;
+        let mut result = Ok(());
+        for row in &rows {
+            if cancel.is_cancelled() {
+                report.more = false;
+                break;
+            }
+            let Some(session) = session_from_row(row) else {
+                tracing::warn!(
+                    log_id = row.id,
+                    reason = "fields is not an object with a string sid",
+                    "poison log row skipped"
+                );
+                report.poison += 1;
+                last = row.id;
+                continue;
+            };
+            match self.handler.handle(&session).await {
+                Ok(Outcome::Stored(_)) => report.stored += 1,
+                Ok(Outcome::Skipped(_)) => report.skipped += 1,
+                Ok(Outcome::Deferred(reason)) => {
+                    let set = match &mut deferred {
+                        Some(s) => s,
+                        None => deferred.insert(
+                            DeferredSet::load(store.as_ref(), &self.attackers.deferred_key).await?,
+                        ),
+                    };
+                    set.add(
+                        &session,
+                        reason,
+                        now(),
+                        self.attackers.retry_initial_s,
+                        self.attackers.deferred_max,
+                    );
+                    // Recorded before the cursor moves past it.
+                    set.save(store.as_ref(), &self.attackers.deferred_key)
+                        .await?;
+                    report.deferred += 1;
+                }
+                Err(e) => {
+                    tracing::error!(
+                        sid = %session.sid, decky = %session.decky, service = %session.service,
+                        log_id = row.id, error = %e, "session failed; will retry"
+                    );
+                    report.more = false;
+                    result = Err(e);
+                    break;
+                }
+            }
+            last = row.id;
+        }
+        if last != cursor {
+            self.set_cursor(last).await?;
+        }
+        result?;
+        self.retry_deferred(cancel).await?;
+        Ok(report)
+    }
+
+    /// Retries due deferred sessions.
+    pub async fn retry_deferred(&self, cancel: &CancellationToken) -> Result<(), HandlerError> {
+        let store = self.handler.store();
+        let key = &self.attackers.deferred_key;
+        let mut set = DeferredSet::load(store.as_ref(), key).await?;
+        let due = set.due(now());
+        if due.is_empty() {
+            return Ok(());
+        }
+        for d in due {
+            if cancel.is_cancelled() {
+                break;
+            }
+            match self.handler.handle(&d.session()).await {
+                Ok(Outcome::Stored(_)) | Ok(Outcome::Skipped(_)) => {
+                    set.remove(&d.sid);
+                }
+                Ok(Outcome::Deferred(_)) => set.retry_failed(
+                    &d.sid,
+                    now(),
+                    self.attackers.retry_initial_s,
+                    self.attackers.retry_max_s,
+                    self.attackers.max_wait_s,
+                ),
+                Err(e) => {
+                    set.save(store.as_ref(), key).await?;
+                    return Err(e);
+                }
+            }
+        }
+        set.save(store.as_ref(), key).await?;
+        Ok(())
+    }
+
+    /// Polls until cancelled. A session in hand is finished (or rolled
+    /// back by its transaction) before returning.
+    pub async fn run(&self, cancel: CancellationToken) {
+        let interval = Duration::from_secs(self.poll.interval_s);
+        let mut failures: u32 = 0;
+        loop {
+            let wait = match self.tick(&cancel).await {
+                Ok(r) => {
+                    failures = 0;
+                    if r.rows > 0 {
+                        tracing::info!(
+                            rows = r.rows,
+                            stored = r.stored,
+                            skipped = r.skipped,
+                            deferred = r.deferred,
+                            poison = r.poison,
+                            "poll tick"
+                        );
+                    }
+                    if r.more {
+                        Duration::ZERO
+                    } else {
+                        interval
+                    }
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::error!(error = %e, failures, "poll tick failed");
+                    interval.min(Duration::from_secs(1 << failures.min(6)))
+                }
+            };
+            if cancel.is_cancelled() {
+                return;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(fields: &str) -> LogRow {
+        LogRow {
+            id: 1,
+            decky: "d".into(),
+            service: "sessrec".into(),
+            attacker_ip: "1.2.3.4".into(),
+            fields: fields.into(),
+        }
+    }
+
+    #[test]
+    fn rows_to_sessions() {
+        let s = session_from_row(&row(r#"{"sid":"x","service":"telnet"}"#)).expect("session");
+        assert_eq!((s.sid.as_str(), s.service.as_str()), ("x", "telnet"));
+        let s = session_from_row(&row(r#"{"sid":"x"}"#)).expect("session");
+        assert_eq!(s.service, "sessrec");
+        assert!(session_from_row(&row("[1,2]")).is_none());
+        assert!(session_from_row(&row("\"str\"")).is_none());
+        assert!(session_from_row(&row("{\"sid\":5}")).is_none());
+        assert!(session_from_row(&row("not json")).is_none());
+        assert!(session_from_row(&row("")).is_none());
+    }
+}

@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 60); TARGETs default to every target in
-# fuzz/Cargo.toml. Targets run two at a time. Crashes land in
+# fuzz/Cargo.toml. Targets run two at a time; fuzz/seeds/<target>/ seeds the
+# corpus. Crashes land in
 # fuzz/artifacts/<target>/; the corpus grows in fuzz/corpus/<target>/.
 # One-time setup: rustup toolchain install nightly && cargo install cargo-fuzz
 # Never run from .ci/run (nightly only).
@@ -26,9 +27,11 @@ status=0
 run() {
     local t="$1"
     mkdir -p "corpus/$t"
+    # Committed seeds (fuzz/seeds/<target>/) start the corpus.
+    if [ -d "seeds/$t" ]; then cp -n "seeds/$t"/* "corpus/$t"/ 2>/dev/null || true; fi
     echo "fuzz.sh: $t for ${secs}s (log: $logdir/$t.log)"
     if cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 >"$logdir/$t.log" 2>&1; then
-        echo "fuzz.sh: $t OK ($(grep -Eo '#[0-9]+ +DONE.*' "$logdir/$t.log" | tail -1))"
+        echo "fuzz.sh: $t OK ($(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$logdir/$t.log" | tail -1)s)"
     else
         echo "fuzz.sh: $t FAILED, see $logdir/$t.log and fuzz/artifacts/$t/" >&2
         return 1

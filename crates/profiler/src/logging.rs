@@ -93,8 +93,11 @@ pub fn init(directive: &str) -> Result<LogSink, LoggingError> {
 }
 
 fn init_stderr(filter: EnvFilter) -> Result<(), LoggingError> {
+    use std::io::IsTerminal;
+    // Colour only on a terminal: files and the journal get plain text.
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
         .with_target(false);
     tracing_subscriber::registry()
         .with(fmt.with_filter(filter))

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use decnet_bus::{spawn, BusConfig, BusHandle, Event, Published};
+use decnet_bus::{spawn, BusConfig, BusHandle, ConnectionState, Event, Published};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -146,6 +146,7 @@ async fn run(cli: Cli) -> Result<()> {
                 "decnet-bus: subscribed to {pattern} on {}",
                 socket.display()
             );
+            let mut states = bus.watch_state();
             let mut seen = 0u64;
             let result = loop {
                 if count.is_some_and(|n| seen >= n) {
@@ -154,6 +155,12 @@ async fn run(cli: Cli) -> Result<()> {
                 let event = tokio::select! {
                     e = sub.recv() => e,
                     _ = tokio::signal::ctrl_c() => break Ok(()),
+                    changed = states.changed() => {
+                        if changed.is_ok() {
+                            note_state(*states.borrow_and_update(), &socket);
+                        }
+                        continue;
+                    }
                 };
                 let Some(event) = event else { break Ok(()) };
                 if let Err(e) = print_event(&event) {
@@ -166,6 +173,25 @@ async fn run(cli: Cli) -> Result<()> {
             bus.closed().await;
             result
         }
+    }
+}
+
+/// Tells the operator on stderr when the bus goes away and comes back.
+fn note_state(state: ConnectionState, socket: &std::path::Path) {
+    match state {
+        ConnectionState::Reconnecting => {
+            eprintln!(
+                "decnet-bus: lost the bus at {}, reconnecting",
+                socket.display()
+            );
+        }
+        ConnectionState::Connected => {
+            eprintln!(
+                "decnet-bus: reconnected to {}, subscription restored",
+                socket.display()
+            );
+        }
+        ConnectionState::Connecting | ConnectionState::Closed => {}
     }
 }
 

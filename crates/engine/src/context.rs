@@ -259,9 +259,9 @@ impl<'a> SessionContext<'a> {
         if n == 0 {
             return;
         }
-        let sorted = is_sorted(self.outputs.iter().map(|e| e.t));
-        let mut stripped: Vec<u32> = Vec::new();
+        let index = TimeIndex::new(&self.outputs);
         let mut concat: Vec<u32> = Vec::new();
+        let mut picked: Vec<u32> = Vec::new();
         for i in 0..n {
             let lo = self.commands[i].end_ts;
             let hi = if i + 1 < n {
@@ -272,37 +272,31 @@ impl<'a> SessionContext<'a> {
             concat.clear();
             let mut bytes = 0u64;
             let mut any = false;
-            let mut take = |ev: &Event| {
-                bytes += ev.data.len() as u64;
-                concat.extend_from_slice(&ev.data);
-                any = true;
-            };
-            // NaN bounds select nothing in the reference's scan; keep the
-            // slow path for them so the result is identical by construction.
-            if sorted && !lo.is_nan() && !hi.is_nan() {
-                let a = self.outputs.partition_point(|e| e.t < lo);
-                let b = self.outputs.partition_point(|e| e.t < hi);
-                if a < b {
-                    for ev in &self.outputs[a..b] {
-                        take(ev);
+            // `lo <= t < hi`: NaN bounds and NaN times select nothing.
+            if !lo.is_nan() && !hi.is_nan() {
+                let outputs = &self.outputs;
+                let mut take = |ev: &Event| {
+                    bytes += ev.data.len() as u64;
+                    concat.extend_from_slice(&ev.data);
+                    any = true;
+                };
+                match &index {
+                    None => {
+                        let a = outputs.partition_point(|e| e.t < lo);
+                        let b = outputs.partition_point(|e| e.t < hi);
+                        outputs.get(a..b).unwrap_or(&[]).iter().for_each(|ev| take(ev));
                     }
-                }
-            } else {
-                for ev in &self.outputs {
-                    if lo <= ev.t && ev.t < hi {
-                        take(ev);
+                    Some(ix) => {
+                        ix.select(lo, hi, false, &mut picked);
+                        picked.iter().for_each(|&k| take(outputs[k as usize]));
                     }
                 }
             }
             if !any {
                 continue;
             }
-            let text: &[u32] = if concat.contains(&ESC) {
-                strip_ansi(&concat, &mut stripped);
-                &stripped
-            } else {
-                &concat
-            };
+            strip_ansi_in_place(&mut concat);
+            let text: &[u32] = &concat;
             let cmd = &mut self.commands[i];
             cmd.output_bytes = bytes;
             cmd.errored = detect_error(text);
@@ -314,9 +308,11 @@ impl<'a> SessionContext<'a> {
 
     /// §3.9 intra-command IATs over inputs in `[start, end)`.
     fn per_command_iats(&mut self) {
-        let sorted = is_sorted(self.inputs.iter().map(|e| e.t));
+        let index = TimeIndex::new(&self.inputs);
+        let mut picked: Vec<u32> = Vec::new();
         let mut out = Vec::with_capacity(self.commands.len());
         for cmd in &self.commands {
+            let (start, end) = (cmd.start_ts, cmd.end_ts);
             let mut v = Vec::new();
             let mut prev: Option<f64> = None;
             let mut visit = |t: f64| {
@@ -325,18 +321,24 @@ impl<'a> SessionContext<'a> {
                 }
                 prev = Some(t);
             };
-            if sorted && !cmd.start_ts.is_nan() && !cmd.end_ts.is_nan() {
-                let a = self.inputs.partition_point(|e| e.t < cmd.start_ts);
-                let b = self.inputs.partition_point(|e| e.t < cmd.end_ts);
-                if a < b {
-                    for ev in &self.inputs[a..b] {
+            if start.is_nan() || end.is_nan() {
+                // The reference's `not (t < start or t >= end)`, literally.
+                for ev in &self.inputs {
+                    if !(ev.t < start || ev.t >= end) {
                         visit(ev.t);
                     }
                 }
             } else {
-                for ev in &self.inputs {
-                    if !(ev.t < cmd.start_ts || ev.t >= cmd.end_ts) {
-                        visit(ev.t);
+                match &index {
+                    None => {
+                        let a = self.inputs.partition_point(|e| e.t < start);
+                        let b = self.inputs.partition_point(|e| e.t < end);
+                        self.inputs.get(a..b).unwrap_or(&[]).iter().for_each(|ev| visit(ev.t));
+                    }
+                    Some(ix) => {
+                        // NaN times pass `not (t < start or t >= end)`.
+                        ix.select(start, end, true, &mut picked);
+                        picked.iter().for_each(|&k| visit(self.inputs[k as usize].t));
                     }
                 }
             }
@@ -433,7 +435,7 @@ impl<'a> SessionContext<'a> {
 /// FNV-1a: a fixed, cheap hasher for interning short first tokens (no
 /// per-map random state; the map is private to one session).
 #[derive(Default)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
@@ -450,6 +452,54 @@ impl Hasher for Fnv {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
         self.0 = h;
+    }
+}
+
+/// Events sorted by time, for selecting `lo <= t < hi` in original order
+/// when the events themselves are not in time order (non-monotonic
+/// recordings): O(log n + k log k) per window instead of a full rescan,
+/// with exactly the reference's selection and order.
+struct TimeIndex {
+    /// `(t, original index)` of non-NaN times, sorted by `(t, index)`.
+    by_time: Vec<(f64, u32)>,
+    /// Original indices of NaN times.
+    nan: Vec<u32>,
+}
+
+impl TimeIndex {
+    /// `None` when the events are already non-decreasing without NaN (the
+    /// windows are then contiguous slices).
+    fn new(events: &[&Event]) -> Option<TimeIndex> {
+        if is_sorted(events.iter().map(|e| e.t)) {
+            return None;
+        }
+        let mut by_time = Vec::with_capacity(events.len());
+        let mut nan = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            if e.t.is_nan() {
+                nan.push(i as u32);
+            } else {
+                by_time.push((e.t, i as u32));
+            }
+        }
+        by_time.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        Some(TimeIndex { by_time, nan })
+    }
+
+    /// Original indices with `lo <= t < hi` (non-NaN bounds), plus the NaN
+    /// times when `with_nan`, in original order.
+    fn select(&self, lo: f64, hi: f64, with_nan: bool, out: &mut Vec<u32>) {
+        out.clear();
+        // total_cmp orders -0.0 before 0.0; use IEEE `<` for the bounds.
+        let a = self.by_time.partition_point(|x| x.0 < lo);
+        let b = self.by_time.partition_point(|x| x.0 < hi);
+        if a < b {
+            out.extend(self.by_time[a..b].iter().map(|x| x.1));
+        }
+        if with_nan {
+            out.extend_from_slice(&self.nan);
+        }
+        out.sort_unstable();
     }
 }
 
@@ -506,53 +556,78 @@ fn split_typing_bursts(iats: &[f64]) -> Vec<Vec<f64>> {
     out
 }
 
-/// §3.7.1 ANSI strip (the reference's regex, as a scanner).
+/// §3.7.1 ANSI strip (the reference's regex, as a scanner), into `out`.
+#[cfg(test)]
 pub(crate) fn strip_ansi(s: &[u32], out: &mut Vec<u32>) {
     out.clear();
-    let n = s.len();
-    let mut i = 0;
+    out.extend_from_slice(s);
+    strip_ansi_in_place(out);
+}
+
+/// §3.7.1 ANSI strip in place: the output is never longer than the input,
+/// so matches are removed by compacting the buffer (one pass, no copy when
+/// there is no ESC at all).
+pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
+    let Some(first) = buf.iter().position(|&c| c == ESC) else {
+        return;
+    };
+    let n = buf.len();
+    let mut w = first;
+    let mut i = first;
     while i < n {
-        let c = s[i];
-        if c != ESC || i + 1 >= n {
-            out.push(c);
+        let c = buf[i];
+        if c != ESC {
+            // Copy the whole run up to the next ESC at once.
+            let run = buf[i..].iter().position(|&x| x == ESC).unwrap_or(n - i);
+            buf.copy_within(i..i + run, w);
+            w += run;
+            i += run;
+            continue;
+        }
+        if i + 1 >= n {
+            buf[w] = c;
+            w += 1;
             i += 1;
             continue;
         }
-        let d = s[i + 1];
+        let d = buf[i + 1];
         if d == 0x5B {
             // CSI: '[' [0-?]* [ -/]* [@-~]
             let mut j = i + 2;
-            while j < n && (0x30..=0x3F).contains(&s[j]) {
+            while j < n && (0x30..=0x3F).contains(&buf[j]) {
                 j += 1;
             }
-            while j < n && (0x20..=0x2F).contains(&s[j]) {
+            while j < n && (0x20..=0x2F).contains(&buf[j]) {
                 j += 1;
             }
-            if j < n && (0x40..=0x7E).contains(&s[j]) {
+            if j < n && (0x40..=0x7E).contains(&buf[j]) {
                 i = j + 1;
             } else {
-                out.push(c);
+                buf[w] = c;
+                w += 1;
                 i += 1;
             }
         } else if d == 0x5D {
             // OSC: ']' [^BEL ESC]* (BEL | ESC '\')?
             let mut j = i + 2;
-            while j < n && s[j] != BEL && s[j] != ESC {
+            while j < n && buf[j] != BEL && buf[j] != ESC {
                 j += 1;
             }
-            if j < n && s[j] == BEL {
+            if j < n && buf[j] == BEL {
                 j += 1;
-            } else if j + 1 < n && s[j] == ESC && s[j + 1] == 0x5C {
+            } else if j + 1 < n && buf[j] == ESC && buf[j + 1] == 0x5C {
                 j += 2;
             }
             i = j;
         } else if (0x40..=0x5A).contains(&d) || (0x5C..=0x5F).contains(&d) {
             i += 2;
         } else {
-            out.push(c);
+            buf[w] = c;
+            w += 1;
             i += 1;
         }
     }
+    buf.truncate(w);
 }
 
 /// §3.7 step 3: canonical error fingerprints (one pass, dispatching on
@@ -668,6 +743,24 @@ mod tests {
         assert_eq!(out, cps("ABCD\x1b(B"));
         strip_ansi(&cps("x\x1b[1;2"), &mut out);
         assert_eq!(out, cps("x\x1b[1;2"));
+        // Random strings stripped by Python's `re.sub` with the reference regex.
+        let vectors = [
+            ("\\B[]\x1b]\x07([", "\\B[](["),
+            (";[]xx]?]\x1b]x[", ";[]xx]?]"),
+            ("\x07?[B[?[\x1b]\\mx\\", "\x07?[B[?["),
+            ("\x07m\x1b]0\x07;(\x07\x1b]][", "\x07m;(\x07"),
+            (";/\x1b]xA~~(m?0?", ";/"),
+            ("m\x1b[/A", "m"),
+            ("~m]\x07\x1b[x0A\\/x[]\x1b]", "~m]\x070A\\/x[]"),
+            ("AA(/~]] /][m", "AA(/~]] /][m"),
+            ("~mB(\x1b~(0\x07/[;m", "~mB(\x1b~(0\x07/[;m"),
+            ("~B\x1b] \\", "~B"),
+            ("\x1b] x(B?\\]0", ""),
+        ];
+        for (input, want) in vectors {
+            strip_ansi(&cps(input), &mut out);
+            assert_eq!(out, cps(want), "{input:?}");
+        }
         strip_ansi(&cps("\x1b]0;title\x1bZrest\x1b"), &mut out);
         assert_eq!(out, cps("rest\x1b"));
     }

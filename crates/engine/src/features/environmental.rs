@@ -1,7 +1,7 @@
 //! environmental.* primitives (engine.md §5.26–5.30).
 
 use super::{emit, Emitted};
-use crate::context::{strip_ansi, PromptClass, SessionContext};
+use crate::context::{strip_ansi_in_place, PromptClass, SessionContext};
 use crate::profile::Profile;
 use crate::stats::StatsError;
 use crate::text::{find_ascii, is_ascii_letter, is_py_digit};
@@ -185,13 +185,8 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, _p: Profile) -> R {
     for e in &ctx.outputs {
         raw.extend_from_slice(&e.data);
     }
-    let mut stripped = Vec::new();
-    let text: &[u32] = if raw.contains(&0x1B) {
-        strip_ansi(&raw, &mut stripped);
-        &stripped
-    } else {
-        &raw
-    };
+    strip_ansi_in_place(&mut raw);
+    let text: &[u32] = &raw;
     let mut best = 0u8;
     let mut value: Option<String> = None;
     let mut i = 0;

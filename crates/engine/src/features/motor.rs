@@ -1,11 +1,12 @@
 //! motor.* primitives (engine.md §5.1–5.10).
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use md5::{Digest, Md5};
 
 use super::{emit, Emitted};
-use crate::context::SessionContext;
+use crate::context::{Fnv, SessionContext};
 use crate::profile::Profile;
 use crate::stats::{cv_pop, fmean, median, median_u64, py_min, StatsError};
 use crate::text::encode_utf8_replace;
@@ -100,7 +101,7 @@ pub(crate) fn simhash64<'t>(tokens: impl IntoIterator<Item = (&'t [u32], u64)>) 
 
 /// §5.4
 pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, _p: Profile) -> R {
-    let mut flights: HashMap<(u32, u32), Vec<f64>> = HashMap::new();
+    let mut flights: HashMap<(u32, u32), Vec<f64>, BuildHasherDefault<Fnv>> = HashMap::default();
     let mut prev: Option<(f64, u32)> = None;
     let mut samples = 0usize;
     for ev in &ctx.inputs {

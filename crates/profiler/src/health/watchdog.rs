@@ -79,6 +79,23 @@ impl Liveness {
     }
 }
 
+tokio::task_local! {
+    /// The beacon of the loop the current task belongs to.
+    static CURRENT: Beat;
+}
+
+/// Runs `f` with `beat` as the current task's beacon, so code deep inside
+/// (the handler, once per session) can report progress with
+/// [`beat_current`] without knowing which loop it serves.
+pub async fn with_beat<F: std::future::Future>(beat: Beat, f: F) -> F::Output {
+    CURRENT.scope(beat, f).await
+}
+
+/// Beats the current task's beacon, if it has one (no-op otherwise).
+pub fn beat_current() {
+    let _ = CURRENT.try_with(Beat::beat);
+}
+
 fn millis_since(origin: Instant) -> u64 {
     u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
@@ -136,6 +153,17 @@ mod tests {
         a.beat();
         assert_eq!(l.stalled(Duration::from_millis(30)), vec!["poll"]);
         assert!(l.stalled(Duration::from_secs(5)).is_empty());
+    }
+
+    #[tokio::test]
+    async fn beat_current_reaches_the_scoped_beacon_only() {
+        let l = Liveness::new();
+        let b = l.register("poll");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        beat_current(); // outside any scope: no effect, no panic
+        assert_eq!(l.stalled(Duration::from_millis(30)), vec!["poll"]);
+        with_beat(b, async { beat_current() }).await;
+        assert!(l.stalled(Duration::from_millis(30)).is_empty());
     }
 
     #[tokio::test]

@@ -128,7 +128,7 @@ impl Store for PostgresStore {
                      bounty_count, credential_count, fingerprints, commands, rotation_count, \
                      ipv6_leak_count) VALUES ($1, $2, (now() AT TIME ZONE 'utc'), \
                      (now() AT TIME ZONE 'utc'), (now() AT TIME ZONE 'utc'), \
-                     0, 0, 0, '[]', '[]', 0, 0, 0, '[]', '[]', 0, 0)",
+                     0, 0, 0, '[]', '[]', FALSE, 0, 0, '[]', '[]', 0, 0)",
                 )
                 .bind(&u)
                 .bind(w.attacker_ip)

@@ -19,10 +19,10 @@ fn ev(t: f64, kind: char, data: &str) -> Event {
     )
 }
 
-fn run(
-    sid: &str,
-    events: &[Event],
-) -> Result<Vec<(String, String, f64, f64, f64, String)>, EngineError> {
+/// (primitive, value, confidence, window start, window end, evidence_ref)
+type Row = (String, String, f64, f64, f64, String);
+
+fn run(sid: &str, events: &[Event]) -> Result<Vec<Row>, EngineError> {
     let params = ExtractParams {
         sid,
         evidence_ref: None,

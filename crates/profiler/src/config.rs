@@ -724,6 +724,47 @@ mod tests {
     }
 
     #[test]
+    fn precedence_defaults_toml_decnet_env_cli() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let toml = dir.path().join("p.toml");
+        std::fs::write(
+            &toml,
+            "[poll]\nbatch = 10\ninterval_s = 5\n[artifacts]\nroot = \"/toml\"\n[engine]\nprofile = \"nope\"\n",
+        )
+        .expect("write");
+        let f = figment(
+            Some(&toml),
+            &CliOverrides {
+                profile: Some("decnet-1.2".into()),
+                ..Default::default()
+            },
+            &env_of(&[("DECNET_ARTIFACTS_ROOT", "/env")]),
+        )
+        .expect("figment");
+        let c: Config = f.extract().expect("extract");
+        assert_eq!(c.poll.batch, 10);
+        assert_eq!(c.poll.interval_s, 5);
+        assert_eq!(c.poll.cursor_key, "decnet_profiler_session_cursor");
+        assert_eq!(c.artifacts.root, PathBuf::from("/env"));
+        assert_eq!(c.engine.profile, "decnet-1.2");
+        c.validate().expect("valid");
+        let lines = describe(&f).join("\n");
+        assert!(lines.contains("poll.batch = 10  # TOML file"), "{lines}");
+        assert!(lines.contains("poll.cursor_key = \"decnet_profiler_session_cursor\"  # default"));
+        assert!(lines.contains("engine.profile = \"decnet-1.2\"  # command line"));
+        // A missing explicit file and an unknown key are errors.
+        assert!(figment(
+            Some(&dir.path().join("none.toml")),
+            &CliOverrides::default(),
+            &env_of(&[])
+        )
+        .is_err());
+        std::fs::write(&toml, "[poll]\nbatchh = 1\n").expect("write");
+        let f = figment(Some(&toml), &CliOverrides::default(), &env_of(&[])).expect("figment");
+        assert!(f.extract::<Config>().is_err());
+    }
+
+    #[test]
     fn python_cursor_key_is_refused() {
         let mut c = Config::default();
         c.poll.cursor_key = "attacker_worker_session_cursor".into();

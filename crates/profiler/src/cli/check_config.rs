@@ -1,6 +1,7 @@
 //! `decnet-profiler check-config`: the effective configuration with the
 //! source of every value (secrets masked); non-zero exit when invalid.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use super::common::GlobalArgs;
@@ -16,9 +17,10 @@ pub fn run(args: &GlobalArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    for line in config::describe(&fig) {
-        println!("{line}");
-    }
+    let mut out = config::describe(&fig).join("\n");
+    out.push('\n');
+    // A closed stdout (`| head`) is not an error worth a panic.
+    let _ = std::io::stdout().write_all(out.as_bytes());
     let cfg: Config = match fig.extract() {
         Ok(c) => c,
         Err(e) => {
@@ -33,17 +35,20 @@ pub fn run(args: &GlobalArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     match cfg.db_settings() {
-        Ok(db) => println!(
-            "# effective database: {} {} (schema {:?})",
-            db.backend.name(),
-            config::mask_url(&db.url),
-            db.schema
-        ),
+        Ok(db) => {
+            let _ = writeln!(
+                std::io::stdout(),
+                "# effective database: {} {} (schema {:?})",
+                db.backend.name(),
+                config::mask_url(&db.url),
+                db.schema
+            );
+        }
         Err(e) => {
             eprintln!("check-config: {e}");
             return Ok(ExitCode::from(1));
         }
     }
-    println!("# configuration is valid");
+    let _ = writeln!(std::io::stdout(), "# configuration is valid");
     Ok(ExitCode::SUCCESS)
 }

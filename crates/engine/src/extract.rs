@@ -27,9 +27,9 @@ pub fn extract_session(
     events: &[Event],
     params: &ExtractParams<'_>,
 ) -> Result<Vec<Observation>, EngineError> {
-    if params.source.is_empty() {
-        return Err(EngineError::EmptySource);
-    }
+    // As the reference: the context is built first (a non-UTF-8 first token
+    // fails before anything else), and an empty `source` only fails when an
+    // observation is constructed (so a session emitting nothing is `Ok`).
     let ctx = SessionContext::build(events)?;
     let default_ref;
     let evidence_ref = match params.evidence_ref {
@@ -53,6 +53,9 @@ pub fn extract_session(
         let emitted =
             f(&ctx, params.profile).map_err(|_| EngineError::StatisticsRaised { primitive })?;
         if let Some((value, confidence)) = emitted {
+            if params.source.is_empty() {
+                return Err(EngineError::EmptySource);
+            }
             out.push(Observation::new(primitive, value, confidence, &env)?);
         }
     }

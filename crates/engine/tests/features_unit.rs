@@ -391,6 +391,8 @@ fn evidence_ref_and_source_rules() {
         extract_session(&events, &mk(None, "")),
         Err(EngineError::EmptySource)
     );
+    // The reference only raises when it builds an observation.
+    assert_eq!(extract_session(&[], &mk(None, "")), Ok(vec![]));
 }
 
 #[test]

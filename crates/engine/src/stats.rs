@@ -3,6 +3,12 @@
 //! Every helper reproduces CPython's exact algorithm, including where it
 //! raises: a raise in the reference makes the whole session yield nothing,
 //! so the errors are surfaced as [`StatsError`] and propagated.
+//!
+//! `pstdev`/`stdev` take no f64 shortcut: the variance is computed exactly
+//! over the rationals and its square root correctly rounded, as Python 3.11
+//! does, so a CV sitting within an ulp of a threshold still lands on the
+//! reference's side. A 256-bit fixed-width path (`stats::wide`) covers the usual
+//! inputs; everything else goes through `num-bigint`.
 
 mod wide;
 

@@ -152,3 +152,88 @@ async fn two_daemon_processes_on_mariadb() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_profiles_what_is_missing_and_is_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("artifacts");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/calibration");
+    for (decky, file) in [
+        ("decky-a", "sessions-2026-05-02-with-llm.jsonl"),
+        ("decky-b", "sessions-2026-05-02-closed-loop.jsonl"),
+    ] {
+        let t = root.join(decky).join("ssh/transcripts");
+        std::fs::create_dir_all(&t).unwrap();
+        std::fs::copy(samples.join(file), t.join(DAY)).unwrap();
+    }
+    // An old shard excluded by --since.
+    std::fs::copy(
+        samples.join("sessions-2026-05-02-new.jsonl"),
+        root.join("decky-a/ssh/transcripts/sessions-2026-04-01.jsonl"),
+    )
+    .unwrap();
+    let cfg = dir.path().join("empty.toml");
+    std::fs::write(&cfg, "").unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+    let st = AnyStore::connect(&DbSettings {
+        backend: Backend::Sqlite,
+        url: url.clone(),
+        schema: SchemaMode::Own,
+        max_connections: 2,
+        busy_timeout_ms: 30_000,
+    })
+    .await
+    .unwrap();
+    st.prepare(SchemaMode::Own, AttackerMode::Create)
+        .await
+        .unwrap();
+    // Log rows for three of the four sessions; closed-loop's second has none.
+    for (decky, sid) in [
+        ("decky-a", "d591a79d-a1d5-491a-8e76-4dabbcaaafa9"),
+        ("decky-a", "e516a46e-2543-4065-b204-b856c3104931"),
+        ("decky-b", "f0b57d42-0143-4134-93b4-c5c554d9022e"),
+    ] {
+        let fields = format!(r#"{{"sid":"{sid}","service":"ssh"}}"#);
+        st.insert_log(&NewLog {
+            timestamp: "2026-05-02 12:00:00",
+            decky,
+            service: "sessrec",
+            event_type: "session_recorded",
+            attacker_ip: "203.0.113.77",
+            fields: &fields,
+        })
+        .await
+        .unwrap();
+    }
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_decnet-profiler"))
+            .args(["backfill", "--since", "2026-05-01", "--config"])
+            .arg(&cfg)
+            .args(["--database-url", &url, "--artifacts-root"])
+            .arg(&root)
+            .env_remove("DECNET_DB_URL")
+            .env_remove("DECNET_DB_TYPE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run();
+    assert!(
+        first.contains("shards=2 sessions=4 stored=3 already_profiled=0 skipped=0 deferred=0 no_log_row=1 failed=0"),
+        "{first}"
+    );
+    assert!(first.contains("no session_recorded row: eb89bbcf-a7bd-4948-8be4-0840bcaa9642"));
+    let second = run();
+    assert!(second.contains("stored=0 already_profiled=3"), "{second}");
+    assert_eq!(st.attackers_for_ip("203.0.113.77").await.unwrap().len(), 1);
+    let bad = Command::new(env!("CARGO_BIN_EXE_decnet-profiler"))
+        .args(["backfill", "--since", "May 1st"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -284,7 +284,11 @@ impl<'a> SessionContext<'a> {
                     None => {
                         let a = outputs.partition_point(|e| e.t < lo);
                         let b = outputs.partition_point(|e| e.t < hi);
-                        outputs.get(a..b).unwrap_or(&[]).iter().for_each(|ev| take(ev));
+                        outputs
+                            .get(a..b)
+                            .unwrap_or(&[])
+                            .iter()
+                            .for_each(|ev| take(ev));
                     }
                     Some(ix) => {
                         ix.select(lo, hi, false, &mut picked);
@@ -333,12 +337,18 @@ impl<'a> SessionContext<'a> {
                     None => {
                         let a = self.inputs.partition_point(|e| e.t < start);
                         let b = self.inputs.partition_point(|e| e.t < end);
-                        self.inputs.get(a..b).unwrap_or(&[]).iter().for_each(|ev| visit(ev.t));
+                        self.inputs
+                            .get(a..b)
+                            .unwrap_or(&[])
+                            .iter()
+                            .for_each(|ev| visit(ev.t));
                     }
                     Some(ix) => {
                         // NaN times pass `not (t < start or t >= end)`.
                         ix.select(start, end, true, &mut picked);
-                        picked.iter().for_each(|&k| visit(self.inputs[k as usize].t));
+                        picked
+                            .iter()
+                            .for_each(|&k| visit(self.inputs[k as usize].t));
                     }
                 }
             }
@@ -353,7 +363,8 @@ impl<'a> SessionContext<'a> {
         let mut word: Vec<u8> = Vec::with_capacity(16);
         let mut caps_cur = 0usize;
         let mut bang_cur = 0usize;
-        let mut bigram_counts = [0u64; 676];
+        // Allocated on the first bigram: most sessions type few letters.
+        let mut bigram_counts: Vec<u64> = Vec::new();
         let mut bigram_order: Vec<u16> = Vec::new();
         let mut lex = [0usize; 3];
         let flush = |word: &mut Vec<u8>, lex: &mut [usize; 3]| {
@@ -389,6 +400,9 @@ impl<'a> SessionContext<'a> {
                     self.typed_letter_count += 1;
                     if let Some(p) = last_letter {
                         let key = u16::from(p) * 26 + u16::from(l);
+                        if bigram_counts.is_empty() {
+                            bigram_counts.resize(26 * 26, 0);
+                        }
                         if bigram_counts[key as usize] == 0 {
                             bigram_order.push(key);
                         }

@@ -172,13 +172,18 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, _p: Profile) -> R {
     if total == 0 {
         return Ok(None);
     }
-    // Exact pre-filter: every match contains '=' and ANSI stripping only
-    // removes code points, so no '=' in the raw output means no match.
-    if !ctx
-        .outputs
-        .iter()
-        .any(|e| e.data.contains(&u32::from(b'=')))
-    {
+    // Exact pre-filter: every match contains 'L' and '=', and ANSI
+    // stripping only removes code points, so both must occur in the raw
+    // output for any match to exist.
+    let (mut has_l, mut has_eq) = (false, false);
+    for c in ctx.outputs.iter().flat_map(|e| e.data.iter()) {
+        has_l |= *c == u32::from(b'L');
+        has_eq |= *c == u32::from(b'=');
+        if has_l && has_eq {
+            break;
+        }
+    }
+    if !(has_l && has_eq) {
         return Ok(None);
     }
     let mut raw = Vec::with_capacity(total);

@@ -459,6 +459,14 @@ macro_rules! on_all_backends {
     };
 }
 
+macro_rules! on_all_backends_extra {
+    ($($name:ident => $scenario:ident,)*) => {
+        mod extra_sqlite { use super::*; $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { $scenario(Backend::Sqlite).await } )* }
+        mod extra_mysql { use super::*; $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { $scenario(Backend::Mysql).await } )* }
+        mod extra_postgres { use super::*; $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { $scenario(Backend::Postgres).await } )* }
+    };
+}
+
 on_all_backends! {
     poll_end_to_end_is_idempotent => e2e_idempotent,
     concurrent_profilers_store_each_session_once => concurrent,
@@ -680,4 +688,46 @@ async fn payload_paths_outside_the_root_are_refused() {
         Outcome::Skipped(SkipReason::InvalidSid)
     );
     db.drop_db().await;
+}
+
+async fn decnet_mode_on_empty_db(backend: Backend) {
+    let Some(db) = fresh(backend, SchemaMode::Decnet).await else {
+        return;
+    };
+    if backend == Backend::Sqlite {
+        let Err(e) = AnyStore::connect(&db.settings).await else {
+            panic!("must not create the file")
+        };
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        // An empty existing file instead.
+        let mut own = db.settings.clone();
+        own.schema = SchemaMode::Own;
+        drop(AnyStore::connect(&own).await.unwrap());
+    }
+    let st = AnyStore::connect(&db.settings).await.unwrap();
+    let err = st
+        .prepare(SchemaMode::Decnet, AttackerMode::Wait)
+        .await
+        .unwrap_err()
+        .to_string();
+    for t in ["observations", "attackers", "logs", "state"] {
+        assert!(err.contains(&format!("table {t}")), "{err}");
+    }
+    // Still empty afterwards; then own mode creates what decnet mode needs.
+    assert!(st
+        .prepare(SchemaMode::Decnet, AttackerMode::Wait)
+        .await
+        .is_err());
+    st.prepare(SchemaMode::Own, AttackerMode::Create)
+        .await
+        .unwrap();
+    st.prepare(SchemaMode::Decnet, AttackerMode::Create)
+        .await
+        .unwrap();
+    drop(st);
+    db.drop_db().await;
+}
+
+on_all_backends_extra! {
+    decnet_mode_names_missing_tables => decnet_mode_on_empty_db,
 }

@@ -237,3 +237,64 @@ async fn backfill_profiles_what_is_missing_and_is_resumable() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn replay_exit_codes() {
+    let bin = env!("CARGO_BIN_EXE_decnet-profiler");
+    let ok = Command::new(bin).arg("replay").output().unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    let out = String::from_utf8(ok.stdout).unwrap();
+    assert!(
+        out.contains("[HUMAN]      sessions=1 observations=36 distinct_primitives=36"),
+        "{out}"
+    );
+    assert!(out.contains("[CLAUDE-CL]  sessions=2 observations=50 distinct_primitives=25"));
+    assert!(out.ends_with("smoke: OK — all classes emit observations end-to-end\n"));
+    // A class whose session yields nothing regresses.
+    let dir = tempfile::tempdir().unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/calibration");
+    std::fs::copy(
+        samples.join("sessions-2026-05-02-closed-loop.jsonl"),
+        dir.path().join("good.jsonl"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("empty.jsonl"),
+        "{\"sid\":\"11111111-2222-4333-8444-555555555555\",\"t\":1.0,\"ch\":\"r\",\"d\":\"80x24\"}\n",
+    )
+    .unwrap();
+    let bad = Command::new(bin)
+        .arg("replay")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8(bad.stdout).unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("[empty]      sessions=1 observations=0 distinct_primitives=0"),
+        "{out}"
+    );
+    assert!(out.contains("smoke: FAIL — empty: 1 session(s) yielded no observation"));
+    // Fewer distinct primitives than the recorded reference regresses.
+    std::fs::remove_file(dir.path().join("empty.jsonl")).unwrap();
+    std::fs::write(
+        dir.path().join("reference-counts.json"),
+        r#"{"good.jsonl": {"distinct_primitives": 99}}"#,
+    )
+    .unwrap();
+    let worse = Command::new(bin)
+        .arg("replay")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(worse.status.code(), Some(1));
+    assert!(String::from_utf8(worse.stdout)
+        .unwrap()
+        .contains("reference engine gives 99"));
+    // Argument/IO errors.
+    let missing = Command::new(bin)
+        .args(["replay", "/nonexistent/dir"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}

@@ -30,6 +30,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_millis(db.busy_timeout_ms))
             .foreign_keys(false);
+        if db.schema == SchemaMode::Decnet && !opts.get_filename().exists() {
+            return Err(StoreError::Schema(format!(
+                "SQLite file {} does not exist (decnet schema mode never creates it)",
+                opts.get_filename().display()
+            )));
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(db.max_connections)
             .acquire_timeout(Duration::from_millis(db.busy_timeout_ms.max(5_000)))

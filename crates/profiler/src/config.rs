@@ -1,7 +1,9 @@
 //! Effective configuration, layered with figment.
 //!
 //! Precedence, lowest first: built-in defaults → the TOML file (`--config`,
-//! default `/etc/decnet/profiler.toml`, optional) → DECNET's own variables
+//! default `/etc/decnet/profiler.toml`, optional) → DECNET's INI
+//! (`$DECNET_CONFIG`, default `/etc/decnet/decnet.ini`, optional; below
+//! DECNET's real variables as in DECNET itself) → DECNET's own variables
 //! (`DECNET_DB_*`, `DECNET_ARTIFACTS_ROOT`, `DECNET_BUS_*`, contracts.md §7, so
 //! a DECNET host needs no new settings) → `DECNET_PROFILER__SECTION__KEY` →
 //! command-line flags. `config/profiler.toml` documents every key.
@@ -257,6 +259,17 @@ pub fn figment(
         }
         None => fig = fig.merge(Toml::file(DEFAULT_CONFIG_PATH)),
     }
+    // DECNET's INI sits below DECNET's real variables (it only seeds them
+    // with setdefault in DECNET, contracts.md §7).
+    let ini_path = env("DECNET_CONFIG")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| DEFAULT_DECNET_INI.to_string());
+    if let Some(ini) = read_decnet_ini(Path::new(&ini_path)) {
+        let lookup = |k: &str| ini.get(k).cloned();
+        let mut layer = DecnetEnv::from_env(&lookup);
+        layer.name = format!("DECNET INI ({ini_path})");
+        fig = fig.merge(layer);
+    }
     fig = fig.merge(DecnetEnv::from_env(env));
     fig = fig.merge(Env::prefixed("DECNET_PROFILER__").split("__"));
     fig = fig.merge(CliProvider(cli.clone()));
@@ -459,8 +472,54 @@ pub fn mask_url(url: &str) -> String {
     }
 }
 
+/// DECNET's INI file (read only for the variables below).
+pub const DEFAULT_DECNET_INI: &str = "/etc/decnet/decnet.ini";
+
+/// Reads DECNET's INI the way `decnet/config_ini.py` maps it onto
+/// variables: `[database]` type/url/host/port/name/user, `[bus]`
+/// enabled/socket, and `[decnet]` keys (kebab → `DECNET_SCREAMING_SNAKE`,
+/// e.g. `artifacts-root`). No secrets come from the INI. Missing or
+/// unreadable file → None.
+fn read_decnet_ini(path: &Path) -> Option<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut out = std::collections::HashMap::new();
+    let mut section = String::new();
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_string();
+            continue;
+        }
+        let Some((k, v)) = line.split_once(['=', ':']) else {
+            continue;
+        };
+        // configparser's inline comments: `#`/`;` preceded by whitespace.
+        let mut v = v.trim();
+        for marker in [" #", "\t#", " ;", "\t;"] {
+            if let Some(i) = v.find(marker) {
+                v = v[..i].trim_end();
+            }
+        }
+        let k = k.trim().to_ascii_lowercase();
+        let var = match (section.as_str(), k.as_str()) {
+            ("database", "type" | "url" | "host" | "port" | "name" | "user") => {
+                format!("DECNET_DB_{}", k.to_ascii_uppercase())
+            }
+            ("bus", "enabled" | "socket") => format!("DECNET_BUS_{}", k.to_ascii_uppercase()),
+            ("decnet", _) => format!("DECNET_{}", k.replace('-', "_").to_ascii_uppercase()),
+            _ => continue,
+        };
+        out.entry(var).or_insert_with(|| v.to_string());
+    }
+    Some(out)
+}
+
 /// DECNET's own variables (contracts.md §7) mapped onto our keys.
 struct DecnetEnv {
+    name: String,
     dict: Dict,
 }
 
@@ -514,13 +573,16 @@ impl DecnetEnv {
                 dict.insert(k.into(), Value::from(d));
             }
         }
-        DecnetEnv { dict }
+        DecnetEnv {
+            name: "DECNET_* environment".into(),
+            dict,
+        }
     }
 }
 
 impl Provider for DecnetEnv {
     fn metadata(&self) -> Metadata {
-        Metadata::named("DECNET_* environment")
+        Metadata::named(self.name.clone())
     }
     fn data(&self) -> Result<Map<FigProfile, Dict>, figment::Error> {
         Ok(FigProfile::Default.collect(self.dict.clone()))
@@ -762,6 +824,36 @@ mod tests {
         std::fs::write(&toml, "[poll]\nbatchh = 1\n").expect("write");
         let f = figment(Some(&toml), &CliOverrides::default(), &env_of(&[])).expect("figment");
         assert!(f.extract::<Config>().is_err());
+    }
+
+    #[test]
+    fn decnet_ini_sits_below_decnet_env() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ini = dir.path().join("decnet.ini");
+        std::fs::write(
+            &ini,
+            "[decnet]\nartifacts-root = /ini/artifacts  # comment\n[database]\ntype = mysql\nhost = ini-host\nport = 3307\npassword = not-read\n[bus]\nenabled = false\n",
+        )
+        .expect("write");
+        let ini_s = ini.display().to_string();
+        let env = move |k: &str| match k {
+            "DECNET_CONFIG" => Some(ini_s.clone()),
+            "DECNET_DB_HOST" => Some("env-host".to_string()),
+            _ => None,
+        };
+        let f = figment(None, &CliOverrides::default(), &env).expect("figment");
+        let c: Config = f.extract().expect("extract");
+        assert_eq!(c.artifacts.root, PathBuf::from("/ini/artifacts"));
+        assert_eq!(c.database.host, "env-host");
+        assert_eq!(c.database.port, 3307);
+        assert_eq!(c.database.password, "");
+        assert!(!c.bus.enabled);
+        assert_eq!(c.db_settings().expect("db").backend, Backend::Mysql);
+        let lines = describe(&f).join("\n");
+        assert!(
+            lines.contains("database.port = 3307  # DECNET INI ("),
+            "{lines}"
+        );
     }
 
     #[test]

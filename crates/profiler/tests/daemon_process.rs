@@ -22,6 +22,7 @@ fn spawn(url: &str, root: &Path, cfg: &Path) -> Child {
         .env("DECNET_BUS_ENABLED", "false")
         .env("DECNET_PROFILER__POLL__INTERVAL_S", "1")
         .env("DECNET_PROFILER__ARTIFACTS__WATCH", "false")
+        .env("DECNET_CONFIG", "/nonexistent")
         .env_remove("DECNET_DB_URL")
         .env_remove("DECNET_DB_TYPE")
         .stdout(Stdio::null())
@@ -211,7 +212,8 @@ async fn backfill_profiles_what_is_missing_and_is_resumable() {
             .arg(&cfg)
             .args(["--database-url", &url, "--artifacts-root"])
             .arg(&root)
-            .env_remove("DECNET_DB_URL")
+            .env("DECNET_CONFIG", "/nonexistent")
+        .env_remove("DECNET_DB_URL")
             .env_remove("DECNET_DB_TYPE")
             .output()
             .unwrap();

@@ -731,3 +731,88 @@ async fn decnet_mode_on_empty_db(backend: Backend) {
 on_all_backends_extra! {
     decnet_mode_names_missing_tables => decnet_mode_on_empty_db,
 }
+
+#[tokio::test]
+async fn duplicate_attacker_ips_pick_one_row_deterministically() {
+    let Some(db) = fresh(Backend::Sqlite, SchemaMode::Own).await else {
+        return;
+    };
+    let st = store(&db, AttackerMode::Wait).await;
+    let AnyStore::Sqlite(s) = st.as_ref() else {
+        panic!("sqlite")
+    };
+    for (uuid, first) in [
+        ("bbbb", "2026-05-01 00:00:00"),
+        ("cccc", "2026-04-01 00:00:00"),
+        ("aaaa", "2026-04-01 00:00:00"),
+    ] {
+        sqlx::query(
+            "INSERT INTO attackers (uuid, ip, first_seen, last_seen, updated_at, services, \
+             deckies, fingerprints, commands) VALUES (?, '203.0.113.5', ?, ?, ?, '[]', '[]', '[]', '[]')",
+        )
+        .bind(uuid)
+        .bind(first)
+        .bind(first)
+        .bind(first)
+        .execute(s.pool())
+        .await
+        .unwrap();
+    }
+    let (_d, root) = stage_root();
+    let h = handler(st.clone(), &root, AttackerMode::Wait);
+    let sid = sids(&root)[0].clone();
+    let Outcome::Stored(stored) = h.handle(&session(&sid, "203.0.113.5")).await.unwrap() else {
+        panic!("stored")
+    };
+    // Earliest first_seen, then smallest uuid.
+    assert_eq!(stored.attacker_uuid, "aaaa");
+    assert!(stored.observations.iter().all(|o| o.id.len() == 32));
+    let rows = st.observations_with_prefix(PREFIX).await.unwrap();
+    assert!(rows.iter().all(|r| r.attacker_uuid == "aaaa"));
+    // The returned ids are the stored ones.
+    for o in &stored.observations {
+        assert!(rows
+            .iter()
+            .any(|r| r.id == o.id && r.primitive == o.primitive));
+    }
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn header_only_and_unterminated_sessions_are_skipped_not_stored() {
+    let Some(db) = fresh(Backend::Sqlite, SchemaMode::Own).await else {
+        return;
+    };
+    let st = store(&db, AttackerMode::Create).await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("decky-01/ssh/transcripts");
+    std::fs::create_dir_all(&t).unwrap();
+    let a = "aaaaaaaa-2222-4333-8444-555555555555";
+    let b = "bbbbbbbb-2222-4333-8444-555555555555";
+    // `a` has only a header; `b`'s only event line is not terminated yet.
+    std::fs::write(
+        t.join(DAY),
+        format!(
+            "{{\"sid\":\"{a}\",\"hdr\":{{\"version\":2,\"timestamp\":1}}}}\n\
+             {{\"sid\":\"{b}\",\"t\":0.5,\"ch\":\"i\",\"d\":\"ls\\r\"}}"
+        ),
+    )
+    .unwrap();
+    let root = ArtifactsRoot::new(dir.path());
+    let h = handler(st.clone(), &root, AttackerMode::Create);
+    assert_eq!(
+        h.handle(&session(a, "203.0.113.1")).await.unwrap(),
+        Outcome::Skipped(SkipReason::NoEvents)
+    );
+    // Not indexed yet: the shard does not "hold" b, so it is deferred.
+    assert_eq!(
+        h.handle(&session(b, "203.0.113.1")).await.unwrap(),
+        Outcome::Deferred(DeferReason::ShardMissing)
+    );
+    assert!(st
+        .observations_with_prefix(PREFIX)
+        .await
+        .unwrap()
+        .is_empty());
+    db.drop_db().await;
+}

@@ -117,6 +117,13 @@ impl ShardCache {
         Ok(arc)
     }
 
+    /// Bytes of `path` indexed so far, without touching the file (None: no
+    /// index yet). For diagnostics and tests of the watcher hint.
+    pub fn indexed_bytes(&self, path: &std::path::Path) -> Option<u64> {
+        let map = lock(&self.entries);
+        map.get(path).map(|e| lock(e).index.scanned_to())
+    }
+
     /// Pre-warms one shard's index (watcher hint). Errors are ignored: the
     /// next lookup verifies again.
     pub fn warm(&self, shard: &ShardPath) {

@@ -70,3 +70,34 @@ fn split(base: &Path, p: &Path) -> Option<(String, String, String)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_modified_shard_is_indexed_in_the_background() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let t = dir.path().join("d1/ssh/transcripts");
+        std::fs::create_dir_all(&t).expect("mkdir");
+        let root = ArtifactsRoot::new(dir.path());
+        let cache = Arc::new(ShardCache::new());
+        let Some(_guard) = start(root, cache.clone()) else {
+            eprintln!("SKIP: no inotify here");
+            return;
+        };
+        let line = "{\"sid\":\"11111111-2222-4333-8444-555555555555\",\"t\":1.0,\"ch\":\"i\",\"d\":\"x\"}\n";
+        let shard = t.join("sessions-2026-05-02.jsonl");
+        std::fs::write(&shard, line).expect("write");
+        let real = std::fs::canonicalize(&shard).expect("canonical");
+        let start = Instant::now();
+        while cache.indexed_bytes(&real) != Some(line.len() as u64) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "watcher never warmed the index"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

@@ -79,7 +79,7 @@ def sessions(shard: str) -> Dict[str, List[Tuple[float, str, str]]]:
         for raw in fh:
             try:
                 o = json.loads(raw.decode("utf-8", "surrogateescape"))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if not isinstance(o, dict) or "hdr" in o or o.get("ch") not in ("i", "o"):
                 continue

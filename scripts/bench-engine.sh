@@ -11,15 +11,19 @@
 # cached under $BENCH_DIR (default target/bench-shards).
 #
 # Our side, first that applies:
-#   $OURS_BENCH_CMD      a command taking the shard path last and printing one
-#                        JSON line {"sessions", "events", "seconds"} for the
-#                        in-memory pipeline (no output);
-#   otherwise            the release CLI, `decnet-profiler extract` with stdout
-#                        to /dev/null, best of $BENCH_REPEAT (default 3) runs;
-#                        this includes process start and JSON output, so it
-#                        understates our engine (flagged in the report).
+#   $OURS_BENCH_CMD    a command taking the shard path last and printing one
+#                      JSON line {"sessions", "events", "seconds"};
+#   the engine bench   crates/engine/benches/pipeline.rs (in-memory pipeline:
+#                      sid index + per-session events + extract_session, rates
+#                      from on-CPU time), built with `cargo bench --no-run` and
+#                      run pinned with DECNET_BENCH_SHARD=SHARD,
+#                      DECNET_BENCH_ROUNDS=$BENCH_REPEAT (default 3);
+#   the release CLI    `decnet-profiler extract` with stdout to /dev/null, best
+#                      of $BENCH_REPEAT wall times; includes process start and
+#                      JSON output, so it understates our engine (flagged).
 # Reference side: scripts/oracle/bench_reference.py (read + group + extract,
-# timed inside the interpreter; imports and start-up excluded).
+# on-CPU time of its thread, best of $BENCH_REF_REPEAT (default 1); imports
+# and interpreter start excluded).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="$ROOT/../shared"
@@ -27,6 +31,7 @@ export ORACLE_VENV="${ORACLE_VENV:-$ROOT/.venv-ref}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="${DECNET_PROFILER_BIN:-$TARGET_DIR/release/decnet-profiler}"
 REPEAT="${BENCH_REPEAT:-3}"
+HELP="$ROOT/scripts/oracle/bench_report.py"
 PIN=()
 command -v taskset >/dev/null && PIN=(taskset -c 0)
 
@@ -51,49 +56,29 @@ fi
 
 echo "bench: shard $shard ($(stat -c %s "$shard") bytes)${PIN:+, pinned with ${PIN[*]}}"
 
-ref_json="$("${PIN[@]}" python3 "$ROOT/scripts/oracle/bench_reference.py" "$shard")"
-
+ours_json=""
 if [ -n "${OURS_BENCH_CMD:-}" ]; then
     # shellcheck disable=SC2086
     ours_json="$("${PIN[@]}" $OURS_BENCH_CMD "$shard" | tail -n 1)"
-    ours_how="$OURS_BENCH_CMD (in-memory)"
-else
+    ours_how="$OURS_BENCH_CMD"
+elif [ -f "$ROOT/crates/engine/benches/pipeline.rs" ]; then
+    bench_exe="$(cd "$ROOT" && cargo bench --no-run -p decnet-engine --bench pipeline --message-format=json 2>/dev/null \
+        | python3 "$HELP" cargo-executable pipeline)" || bench_exe=""
+    if [ -n "$bench_exe" ]; then
+        out="$(DECNET_BENCH_SHARD="$shard" DECNET_BENCH_ROUNDS="$REPEAT" "${PIN[@]}" "$bench_exe" --bench)"
+        ours_json="$(printf '%s\n' "$out" | python3 "$HELP" parse-engine-bench)" || ours_json=""
+        ours_how="crates/engine/benches/pipeline.rs (in-memory, on-CPU time, best of $REPEAT)"
+        [ -n "$ours_json" ] || printf 'bench: could not parse the engine bench output:\n%s\n' "$out" >&2
+    else
+        echo "bench: cargo bench --no-run -p decnet-engine --bench pipeline failed; falling back to the CLI" >&2
+    fi
+fi
+if [ -z "$ours_json" ]; then
     [ -x "$BIN" ] || { echo "bench: $BIN missing (cargo build --release -p decnet-profiler)" >&2; exit 2; }
-    ours_json="$(RAYON_NUM_THREADS=1 python3 - "$BIN" "$shard" "$REPEAT" "${PIN[@]}" <<'EOF'
-import json, subprocess, sys, time
-binary, shard, repeat, pin = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-best = None
-for _ in range(max(1, repeat)):
-    t0 = time.perf_counter()
-    p = subprocess.run(pin + [binary, "extract", "--profile", "decnet-1.2", shard],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    dt = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit(f"bench: {binary} extract exited {p.returncode}")
-    best = dt if best is None else min(best, dt)
-print(json.dumps({"seconds": best}))
-EOF
-)"
-    ours_how="$BIN extract, stdout to /dev/null, best of $REPEAT (includes process start + JSON output)"
+    ours_json="$(python3 "$HELP" time-cli "$BIN" "$shard" "$REPEAT" "${PIN[@]}")"
+    ours_how="$BIN extract, stdout to /dev/null, best of $REPEAT wall times (includes process start + JSON output)"
 fi
 
-python3 - "$ref_json" "$ours_json" "$ours_how" <<'EOF'
-import json, sys
-ref, ours, how = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
-# Same shard, same grouping: session/event counts come from the reference run
-# unless our side reported its own.
-for k in ("sessions", "events"):
-    ours.setdefault(k, ref[k])
-if ours["sessions"] != ref["sessions"] or ours["events"] != ref["events"]:
-    print(f"bench: WARNING: ours grouped {ours['sessions']} sessions / {ours['events']} events, "
-          f"reference {ref['sessions']} / {ref['events']}")
-rows = []
-for name, r in (("ours", ours), ("reference", ref)):
-    s = r["seconds"]
-    rows.append((name, r["sessions"], r["events"], s, r["sessions"] / s, r["events"] / s))
-print(f"{'side':<10} {'sessions':>9} {'events':>10} {'seconds':>9} {'sessions/s':>12} {'events/s':>13}")
-for name, n, e, s, sps, eps in rows:
-    print(f"{name:<10} {n:>9} {e:>10} {s:>9.3f} {sps:>12.1f} {eps:>13.0f}")
-print(f"ratio ours/reference: {rows[0][4] / rows[1][4]:.1f}x sessions/s, {rows[0][5] / rows[1][5]:.1f}x events/s")
-print(f"ours measured as: {how}")
-EOF
+ref_json="$("${PIN[@]}" python3 "$ROOT/scripts/oracle/bench_reference.py" --repeat "${BENCH_REF_REPEAT:-1}" "$shard")"
+
+python3 "$HELP" report "$ours_json" "$ref_json" "$ours_how"

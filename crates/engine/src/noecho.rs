@@ -89,8 +89,9 @@ impl LineTracker {
                     } else if c == 0x08 {
                         self.line.pop();
                     } else if c >= 0x20 || c == 0x09 {
-                        if self.line.len() >= LINE_MAX {
-                            self.line.remove(0);
+                        // Keep the last LINE_MAX code points, amortized O(1).
+                        if self.line.len() >= 2 * LINE_MAX {
+                            self.line.drain(..LINE_MAX);
                         }
                         self.line.push(c);
                     }

@@ -155,9 +155,13 @@ def deviation_check(a) -> int:
 
 
 def grid_check(a) -> int:
+    """Per directory and pooled over all directories; the floor applies to
+    the pooled share of each class (8 sessions of one seed are too few for
+    a stable 90 % line: one LW-sim miss is 3 points)."""
     sys.path.insert(0, os.path.join(SHARED, "tools", "corpus"))
     import validate  # type: ignore
     fail = 0
+    pooled = collections.defaultdict(lambda: collections.Counter())
     for d in a.grid_dir:
         print(f"== {d}")
         for label, name in validate.SHARDS.items():
@@ -173,11 +177,27 @@ def grid_check(a) -> int:
                 full = sum(1 for s in sids if all(got.get(s, {}).get(p, (None,))[0] == w for p, w in exp.items()))
                 share = hits / (len(sids) * len(exp)) if sids else 1.0
                 row.append((prof, share, hits, len(sids) * len(exp), full, len(sids)))
+                pool = pooled[(label, prof)]
+                pool["hits"] += hits
+                pool["need"] += len(sids) * len(exp)
+                pool["full"] += full
+                pool["n"] += len(sids)
             cells = "   ".join(f"{p}: values {h}/{n} = {s:5.1%}, sessions all {f}/{m}" for p, s, h, n, f, m in row)
             print(f"  {label:<10} {cells}")
-            if row[1][1] < a.floor:
+    print(f"== pooled over {len(a.grid_dir)} director{'y' if len(a.grid_dir) == 1 else 'ies'}")
+    for label in validate.SHARDS:
+        cells = []
+        for prof in ("decnet-1.2", "behave-0.1.4"):
+            p = pooled.get((label, prof))
+            if not p or not p["need"]:
+                continue
+            share = p["hits"] / p["need"]
+            cells.append(f"{prof}: values {p['hits']}/{p['need']} = {share:5.1%}, sessions all {p['full']}/{p['n']}")
+            if prof == "behave-0.1.4" and share < a.floor:
                 fail += 1
-                print(f"  FLOOR {label}: behave-0.1.4 shows {row[1][1]:.1%} of required values < {a.floor:.0%}")
+                cells.append(f"FLOOR: {share:.1%} < {a.floor:.0%}")
+        if cells:
+            print(f"  {label:<10} " + "   ".join(cells))
     return 1 if fail else 0
 
 

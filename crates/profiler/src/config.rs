@@ -100,6 +100,19 @@ pub struct PollConfig {
 pub struct BusConfig {
     pub enabled: bool,
     pub socket: PathBuf,
+    /// Our name on `system.<worker>.health|control`; not the Python
+    /// profiler's `profiler`.
+    pub worker: String,
+    /// Bus sessions handled at the same time.
+    pub concurrency: usize,
+    /// Bus sessions waiting for a worker (beyond: left to the poll path).
+    pub queue: usize,
+    /// Heartbeat period (DECNET: 30 s; the dashboard's "ok" window is 90 s).
+    pub heartbeat_s: u64,
+    /// How long start-up waits for the bus before READY=1 anyway.
+    pub ready_timeout_s: u64,
+    /// How long shutdown waits for the sessions in hand.
+    pub drain_s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +163,12 @@ impl Default for Config {
             bus: BusConfig {
                 enabled: true,
                 socket: PathBuf::from("/run/decnet/bus.sock"),
+                worker: crate::health::heartbeat::DEFAULT_WORKER.into(),
+                concurrency: 4,
+                queue: 1024,
+                heartbeat_s: 30,
+                ready_timeout_s: 10,
+                drain_s: 20,
             },
             log: LogConfig {
                 level: "info".into(),
@@ -319,6 +338,12 @@ impl Config {
             || self.attackers.retry_max_s < self.attackers.retry_initial_s
         {
             return inv("attackers.retry_initial_s must be ≥ 1 and ≤ attackers.retry_max_s");
+        }
+        if let Err(e) = crate::health::heartbeat::WorkerName::parse(&self.bus.worker) {
+            return inv(&format!("bus.worker: {e}"));
+        }
+        if self.bus.concurrency == 0 || self.bus.queue == 0 || self.bus.heartbeat_s == 0 {
+            return inv("bus.concurrency, bus.queue and bus.heartbeat_s must be at least 1");
         }
         if self.attackers.deferred_max == 0 {
             return inv("attackers.deferred_max must be at least 1");

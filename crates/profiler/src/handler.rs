@@ -6,12 +6,14 @@
 //! is the seam for announcing them on the bus after the commit.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use decnet_engine::{extract_session, ExtractParams, Observation, Profile};
 
+use crate::announce::Announcer;
 use crate::config::AttackerMode;
+use crate::inflight::InFlight;
 use crate::shards::{valid_decky, valid_service, valid_sid, ArtifactsRoot, ShardCache, ShardPath};
 use crate::store::{AnyStore, SessionWrite, Store, StoreError, StoreOutcome};
 
@@ -108,6 +110,10 @@ pub struct Handler {
     profile: Profile,
     source: String,
     attackers: AttackerMode,
+    /// Set by `run` when the bus is enabled: publishes after each commit.
+    announcer: OnceLock<Arc<Announcer>>,
+    /// The bus and poll triggers can hold the same session at once.
+    inflight: InFlight,
 }
 
 enum Located {
@@ -133,7 +139,14 @@ impl Handler {
             profile,
             source,
             attackers,
+            announcer: OnceLock::new(),
+            inflight: InFlight::new(),
         }
+    }
+
+    /// Announces every stored session from now on (first call wins).
+    pub fn set_announcer(&self, announcer: Arc<Announcer>) {
+        let _ = self.announcer.set(announcer);
     }
 
     pub fn store(&self) -> &Arc<AnyStore> {
@@ -172,31 +185,53 @@ impl Handler {
         Ok(())
     }
 
-    /// Profiles one session. Logs one line per skip/defer (sid, decky,
-    /// service, fixed reason; never content).
+    /// Profiles one session, then announces it if it was stored (after the
+    /// commit). Logs one line per outcome with the journal fields SID,
+    /// DECKY, SERVICE, OUTCOME, DURATION_MS (+ EVIDENCE_REF once known) and
+    /// a fixed reason; never content. A second call for a session already
+    /// in hand waits for the first, then finds it profiled.
     pub async fn handle(&self, s: &SessionRef) -> Result<Outcome, HandlerError> {
-        let out = self.handle_inner(s).await?;
+        let started = Instant::now();
+        let _in_hand = self
+            .inflight
+            .acquire(format!("{}/{}/{}", s.decky, s.service, s.sid))
+            .await;
+        let out = self.handle_inner(s).await;
+        crate::health::watchdog::beat_current();
+        let out = out?;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &out {
-            Outcome::Stored(st) => tracing::info!(
-                sid = %s.sid, decky = %s.decky, service = %s.service,
-                observations = st.observations.len(), "session stored"
-            ),
+            Outcome::Stored(st) => {
+                tracing::info!(
+                    sid = %s.sid, decky = %s.decky, service = %s.service,
+                    evidence_ref = %st.evidence_ref, outcome = "stored",
+                    observations = st.observations.len(), duration_ms, "session stored"
+                );
+                if let Some(a) = self.announcer.get() {
+                    a.announce(st);
+                }
+            }
             Outcome::Skipped(SkipReason::AlreadyProfiled) => tracing::debug!(
                 sid = %s.sid, decky = %s.decky, service = %s.service,
+                outcome = "skipped", duration_ms,
                 reason = SkipReason::AlreadyProfiled.as_str(), "session skipped"
             ),
             Outcome::Skipped(r) => {
                 // Invalid names are not echoed: they may be anything.
                 let ok = Handler::validate(s).is_ok();
+                // Payloads that fail validation are "refused"; sessions that
+                // hold nothing to profile are "skipped".
+                let outcome = if ok { "skipped" } else { "refused" };
                 tracing::warn!(
                     sid = %if valid_sid(&s.sid) { s.sid.as_str() } else { "<invalid>" },
                     decky = %if ok || valid_decky(&s.decky) { s.decky.as_str() } else { "<invalid>" },
                     service = %if ok || valid_service(&s.service) { s.service.as_str() } else { "<invalid>" },
-                    reason = r.as_str(), "session skipped"
+                    outcome, duration_ms, reason = r.as_str(), "session skipped"
                 )
             }
             Outcome::Deferred(r) => tracing::warn!(
                 sid = %s.sid, decky = %s.decky, service = %s.service,
+                outcome = "deferred", duration_ms,
                 reason = r.as_str(), "session deferred"
             ),
         }

@@ -1,6 +1,7 @@
-//! What starts a session's profiling: the poll cursor over `logs` (this
-//! module) and, later, the bus subscription (issue 6). Both feed the same
+//! What starts a session's profiling: the bus subscription ([`bus`]) and the
+//! poll cursor over `logs` ([`poll`], the catch-up). Both feed the same
 //! [`crate::handler::Handler`].
 
+pub mod bus;
 pub mod deferred;
 pub mod poll;

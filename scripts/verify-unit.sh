@@ -15,8 +15,7 @@
 #       its --check notices a changed source;
 #    c. the real daemon under the real unit (hardening, User=, Type=notify,
 #       WatchdogSec=) becomes active, stays up past several watchdog periods,
-#       and stops cleanly (only when DECNET_VERIFY_UNIT_DAEMON=1 or the
-#       binary has a `run` subcommand that can start without a bus).
+#       and stops cleanly (skip with DECNET_VERIFY_UNIT_DAEMON=0).
 #
 # Environment:
 #   DECNET_PROFILER_BIN   the built binary (default: target/{release,debug}/
@@ -298,9 +297,16 @@ sctl stop decnet-fleet-heavy.service decnet-profiler.service || true
 # c. the real daemon under the real unit: see verify_daemon below.
 verify_daemon() {
     rm -f "$system/decnet-profiler.service.d/standin.conf"
-    if [ -n "${VERIFY_UNIT_DAEMON_DROPIN:-}" ]; then
-        printf '%s\n' "$VERIFY_UNIT_DAEMON_DROPIN" >"$system/decnet-profiler.service.d/test.conf"
-    fi
+    # Standalone SQLite in the StateDirectory, poll only (no bus in the
+    # sandbox), and a short watchdog so a few periods pass quickly.
+    cat >"$system/decnet-profiler.service.d/test.conf" <<'EOF2'
+[Service]
+Environment=DECNET_PROFILER__DATABASE__URL=sqlite:///var/lib/decnet-profiler/profiler.db
+Environment=DECNET_BUS_ENABLED=false
+Environment=DECNET_PROFILER__POLL__INTERVAL_S=1
+WatchdogSec=2s
+TimeoutStartSec=40s
+EOF2
     sctl daemon-reload
     if sctl start decnet-profiler.service; then
         ok "real daemon reached READY=1 under Type=notify"
@@ -308,7 +314,7 @@ verify_daemon() {
         bad "real daemon did not start: $(sctl status decnet-profiler.service 2>&1 | tail -n 15)"
         return
     fi
-    sleep "${VERIFY_UNIT_SOAK:-7}"
+    sleep "${VERIFY_UNIT_SOAK:-8}"
     local restarts
     restarts=$(sctl show -p NRestarts --value decnet-profiler.service)
     if active decnet-profiler.service && [ "$restarts" = 0 ]; then
@@ -325,7 +331,7 @@ verify_daemon() {
         bad "stop result: $result"
     fi
 }
-if [ "${DECNET_VERIFY_UNIT_DAEMON:-0}" = 1 ]; then
+if [ "${DECNET_VERIFY_UNIT_DAEMON:-1}" = 1 ]; then
     verify_daemon
 fi
 

@@ -21,19 +21,26 @@ pub struct PyBus {
 impl PyBus {
     /// Starts the server and waits for its socket.
     pub fn start(python: &Path) -> Result<Self, String> {
+        let mut bus = Self::unstarted(python)?;
+        bus.spawn()?;
+        Ok(bus)
+    }
+
+    /// Picks the socket path without starting the server (a daemon can be
+    /// started before its bus); [`PyBus::restart`] starts it.
+    pub fn unstarted(python: &Path) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("e2e-bus")
             .tempdir()
             .map_err(|e| e.to_string())?;
         let socket = dir.path().join("bus.sock");
-        let mut bus = PyBus {
+        let bus = PyBus {
             python: python.to_path_buf(),
             dir,
             socket,
             child: None,
             starts: 0,
         };
-        bus.spawn()?;
         Ok(bus)
     }
 

@@ -576,3 +576,83 @@ fn session_content(shard: &PathBuf, sid: &str) -> Vec<String> {
     assert!(!out.is_empty(), "no content strings found for {sid}");
     out
 }
+
+/// No bus at start: READY=1 still comes (after `ready_timeout_s`), sessions
+/// are profiled through the poll path, and once the bus appears the daemon
+/// subscribes and profiles bus events at once. Python's profiler would stay
+/// bus-less for life (contracts.md §8 item 6).
+#[test]
+fn bus_absent_at_start_is_joined_when_it_appears() {
+    let python = require!(env::bus_python(), "DECNET_BUS_PYTHON");
+    let bin = require!(profiler_bin(), "the decnet-profiler binary");
+    let corpus = require!(calibration(), "the calibration corpus");
+    let db = TestDb::sqlite();
+    let mut bus = PyBus::unstarted(&python).expect("bus dir");
+    let mut toml_conf = Conf {
+        db: &db,
+        corpus: &corpus,
+        bus: Some(bus.socket()),
+        poll: true,
+        poll_interval_s: 1,
+        heartbeat_s: 30,
+    }
+    .toml();
+    toml_conf = toml_conf.replace("ready_timeout_s = 10", "ready_timeout_s = 1");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("profiler.toml");
+    std::fs::write(&config, toml_conf).expect("config");
+    let notify = DatagramSink::bind("notify.sock").expect("notify");
+    let mut d = Daemon::run(
+        &bin,
+        &config,
+        &[("NOTIFY_SOCKET", notify.path().display().to_string())],
+        dir.path().join("daemon.log"),
+    )
+    .expect("spawn");
+    let r = Running {
+        daemon: d,
+        notify,
+        _dir: dir,
+    };
+    wait_ready(&r);
+    assert!(
+        r.notify.messages().join("|").contains("bus unreachable"),
+        "{:?}",
+        r.notify.messages()
+    );
+    // Poll path works meanwhile.
+    let (early, late) = corpus.sessions.split_at(5);
+    db.insert_logs(&early.iter().map(|s| s.log_row()).collect::<Vec<_>>())
+        .expect("logs");
+    let early_total: usize = early.iter().map(|s| s.reference_count).sum();
+    wait_rows(&db, early_total, Duration::from_secs(60), &r);
+
+    // The bus appears; bus events alone (no logs rows) must now be profiled.
+    bus.restart().expect("bus start");
+    let sub = Subscriber::start(
+        &python,
+        bus.socket(),
+        "attacker.observation.>",
+        bus.dir().join("obs.jsonl"),
+    )
+    .expect("subscriber");
+    std::thread::sleep(Duration::from_secs(3));
+    let events: Vec<Value> = late.iter().map(|s| s.session_ended()).collect();
+    publish(&python, bus.socket(), &events, 20).expect("publish");
+    let rows = wait_rows(&db, corpus.reference_total(), Duration::from_secs(60), &r);
+    assert_eq!(rows.len(), corpus.reference_total());
+    let late_total: usize = late.iter().map(|s| s.reference_count).sum();
+    let got = sub.wait_for(
+        late_total,
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+    );
+    assert_eq!(
+        got.len(),
+        late_total,
+        "announcements after the bus appeared"
+    );
+    d = r.daemon;
+    let status = d.terminate(Duration::from_secs(30)).expect("exit");
+    assert!(status.success());
+}

@@ -118,6 +118,14 @@ const SHARDS: [(&str, &str); 5] = [
 /// `<root>/<decky>/ssh/transcripts/sessions-2026-05-02.jsonl`; `None` when
 /// the shared corpus is not there.
 pub fn calibration() -> Option<Corpus> {
+    calibration_times(1)
+}
+
+/// The calibration corpus filed under `copies` deckies per shard
+/// (`decky-human`, `decky-human-2`, …): the same sids on different deckies
+/// are different sessions (different evidence_ref), which gives a larger
+/// load with known reference counts.
+pub fn calibration_times(copies: usize) -> Option<Corpus> {
     let src = shared_dir().join("corpus").join("calibration");
     if !src.is_dir() {
         eprintln!("calibration corpus not found at {}", src.display());
@@ -128,22 +136,30 @@ pub fn calibration() -> Option<Corpus> {
         .tempdir()
         .ok()?;
     let mut sessions = Vec::new();
-    for (i, (stem, decky)) in SHARDS.iter().enumerate() {
-        let text = std::fs::read_to_string(src.join(format!("{stem}.jsonl"))).ok()?;
-        let dir = root.path().join(decky).join("ssh").join("transcripts");
-        std::fs::create_dir_all(&dir).ok()?;
-        let shard = dir.join(format!("sessions-{SHARD_DAY}.jsonl"));
-        std::fs::write(&shard, &text).ok()?;
-        let counts = reference_counts(&src.join("reference").join(format!("{stem}.jsonl")));
-        for (j, sid) in header_sids(&text).into_iter().enumerate() {
-            sessions.push(Session {
-                reference_count: counts.get(&sid).copied().unwrap_or(0),
-                sid,
-                decky: (*decky).to_string(),
-                service: "ssh".into(),
-                attacker_ip: format!("203.0.113.{}", 10 + i * 3 + j),
-                shard_path: shard.clone(),
-            });
+    for copy in 0..copies.max(1) {
+        for (i, (stem, decky)) in SHARDS.iter().enumerate() {
+            let decky = if copy == 0 {
+                (*decky).to_string()
+            } else {
+                format!("{decky}-{}", copy + 1)
+            };
+            let text = std::fs::read_to_string(src.join(format!("{stem}.jsonl"))).ok()?;
+            let dir = root.path().join(&decky).join("ssh").join("transcripts");
+            std::fs::create_dir_all(&dir).ok()?;
+            let shard = dir.join(format!("sessions-{SHARD_DAY}.jsonl"));
+            std::fs::write(&shard, &text).ok()?;
+            let counts = reference_counts(&src.join("reference").join(format!("{stem}.jsonl")));
+            for (j, sid) in header_sids(&text).into_iter().enumerate() {
+                let n = copy * 15 + i * 3 + j;
+                sessions.push(Session {
+                    reference_count: counts.get(&sid).copied().unwrap_or(0),
+                    sid,
+                    decky: decky.clone(),
+                    service: "ssh".into(),
+                    attacker_ip: format!("198.51.{}.{}", n / 200, 10 + n % 200),
+                    shard_path: shard.clone(),
+                });
+            }
         }
     }
     Some(Corpus { root, sessions })

@@ -1,5 +1,7 @@
 //! Throughput of the in-memory pipeline on one thread: shard bytes →
-//! sid index → per-session events → observations.
+//! sessions grouped by sid (one pass, `group_sessions`) → observations.
+//! The bounded-memory two-pass reader (sid index, then one session at a
+//! time, as the CLI reads files) is timed on its own too.
 //!
 //! A plain timing harness (no criterion/divan) to keep the build light.
 //! Shard: `$DECNET_BENCH_SHARD` if set, else the calibration shards and
@@ -10,7 +12,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use decnet_engine::reader::{session_events, ShardIndex};
+use decnet_engine::reader::{group_sessions, session_events, SessionStatus, ShardIndex};
 use decnet_engine::{extract_session, ExtractParams, Profile};
 
 fn load() -> Vec<u8> {
@@ -41,24 +43,44 @@ struct Run {
     observations: usize,
 }
 
-fn run(bytes: &[u8], extract: bool) -> Run {
-    let mut index = ShardIndex::new();
-    index.feed(bytes, true, |_| {});
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Bounded-memory reader only: index pass + one session at a time.
+    TwoPass,
+    /// One-pass in-memory grouping only.
+    OnePass,
+    /// One-pass grouping + extraction: the pipeline.
+    Pipeline,
+}
+
+fn run(bytes: &[u8], mode: Mode) -> Run {
     let mut r = Run {
         sessions: 0,
         events: 0,
         observations: 0,
     };
-    for e in index
-        .sessions()
-        .iter()
-        .filter(|e| e.has_body && e.raises_at.is_none())
-    {
-        let events = session_events(bytes, e);
+    if let Mode::TwoPass = mode {
+        let mut index = ShardIndex::new();
+        index.feed(bytes, true, |_| {});
+        for e in index
+            .sessions()
+            .iter()
+            .filter(|e| e.has_body && e.raises_at.is_none())
+        {
+            let events = session_events(bytes, e);
+            r.sessions += 1;
+            r.events += events.len();
+        }
+        return r;
+    }
+    for s in group_sessions(bytes) {
+        if s.status != SessionStatus::Ok {
+            continue;
+        }
         r.sessions += 1;
-        r.events += events.len();
-        if extract {
-            let sid: String = e.sid.iter().filter_map(|&c| char::from_u32(c)).collect();
+        r.events += s.events.len();
+        if let Mode::Pipeline = mode {
+            let sid: String = s.sid.iter().filter_map(|&c| char::from_u32(c)).collect();
             let params = ExtractParams {
                 sid: &sid,
                 evidence_ref: None,
@@ -66,7 +88,7 @@ fn run(bytes: &[u8], extract: bool) -> Run {
                 profile: Profile::Decnet12,
                 now_ts: 0.0,
             };
-            r.observations += extract_session(&events, &params).map_or(0, |o| o.len());
+            r.observations += extract_session(&s.events, &params).map_or(0, |o| o.len());
         }
     }
     r
@@ -79,13 +101,13 @@ fn cpu_ns() -> Option<u64> {
     s.split_whitespace().next()?.parse().ok()
 }
 
-fn bench(name: &str, bytes: &[u8], extract: bool, rounds: usize) {
+fn bench(name: &str, bytes: &[u8], mode: Mode, rounds: usize) {
     let mut best = Duration::MAX;
     let mut last = None;
     let cpu0 = cpu_ns();
     for _ in 0..rounds {
         let t = Instant::now();
-        let r = run(bytes, extract);
+        let r = run(bytes, mode);
         best = best.min(t.elapsed());
         last = Some(r);
     }
@@ -124,6 +146,7 @@ fn main() {
     };
     let bytes = load();
     println!("shard: {} bytes", bytes.len());
-    bench("reader (index+parse)", &bytes, false, rounds);
-    bench("pipeline (+extract)", &bytes, true, rounds);
+    bench("reader (index+parse)", &bytes, Mode::TwoPass, rounds);
+    bench("reader (one pass)", &bytes, Mode::OnePass, rounds);
+    bench("pipeline (+extract)", &bytes, Mode::Pipeline, rounds);
 }

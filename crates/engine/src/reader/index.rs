@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::line::{parse_event, scan_line, LineKind, SkipReason};
+use super::line::{parse_event, read_line, scan_line, LineKind, SkipReason};
 use super::lines::LineSplitter;
 use crate::event::{Event, Text};
 
@@ -200,7 +200,74 @@ pub fn session_events(shard: &[u8], entry: &SessionEntry) -> Vec<Event> {
 /// Groups a whole in-memory shard into sessions (sids with at least one
 /// non-header line, in order of first appearance), for tests and benches.
 /// A raising session has no events.
+///
+/// One pass: each line is parsed once, straight into its session (the
+/// whole shard is in memory anyway). Gives exactly what
+/// [`group_sessions_two_pass`] (a [`ShardIndex`] plus [`session_events`]
+/// per session, the bounded-memory way) gives.
 pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
+    let mut sessions: Vec<(GroupedSession, bool)> = Vec::new();
+    let mut by_sid: HashMap<Text, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
+    let mut sid = Text::new();
+    // Consecutive lines usually share a sid: skip the lookup then.
+    let mut last: Option<usize> = None;
+    for (k, l) in LineSplitter::new(shard, true).enumerate() {
+        let line_no = k as u64 + 1;
+        let (kind, event) = read_line(&shard[l.start..l.end], &mut sid);
+        if matches!(kind, LineKind::Skip(_)) && sid.is_empty() {
+            continue;
+        }
+        let idx = match last {
+            Some(i) if sessions[i].0.sid == sid => i,
+            _ => {
+                let i = match by_sid.get(&sid[..]) {
+                    Some(&i) => i,
+                    None => {
+                        let i = sessions.len();
+                        sessions.push((
+                            GroupedSession {
+                                sid: sid.clone(),
+                                events: Vec::new(),
+                                status: SessionStatus::Ok,
+                            },
+                            false,
+                        ));
+                        by_sid.insert(sid.clone(), i);
+                        i
+                    }
+                };
+                last = Some(i);
+                i
+            }
+        };
+        let (s, has_body) = &mut sessions[idx];
+        match kind {
+            LineKind::Header { .. } => {}
+            LineKind::Event => {
+                *has_body = true;
+                if s.status == SessionStatus::Ok {
+                    s.events.extend(event);
+                }
+            }
+            LineKind::Raises => {
+                *has_body = true;
+                if s.status == SessionStatus::Ok {
+                    s.status = SessionStatus::Raises { line_no };
+                    s.events = Vec::new();
+                }
+            }
+            LineKind::Skip(_) => *has_body = true,
+        }
+    }
+    sessions
+        .into_iter()
+        .filter_map(|(s, has_body)| has_body.then_some(s))
+        .collect()
+}
+
+/// [`group_sessions`] the bounded-memory way (index pass, then one session
+/// at a time), as the CLI reads files: the reference for equivalence tests.
+pub fn group_sessions_two_pass(shard: &[u8]) -> Vec<GroupedSession> {
     let mut index = ShardIndex::new();
     index.feed(shard, true, |_| {});
     index

@@ -117,6 +117,100 @@ pub fn parse_doc(line: &[u8]) -> Result<Doc, JsonError> {
     Ok(doc)
 }
 
+/// The recorder's usual event line, recognised by [`fast_event`]: byte
+/// ranges into the line (`sid` is plain ASCII without escapes, non-empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FastEvent {
+    pub sid_start: usize,
+    pub sid_end: usize,
+    /// The `t` number literal.
+    pub t_start: usize,
+    pub t_end: usize,
+    pub t_float: bool,
+    /// `ch` is `"i"` (else `"o"`).
+    pub input: bool,
+}
+
+/// Fast path for the one line shape the recorder writes for events:
+/// `{"sid":"…","t":NUM,"ch":"i"|"o","d":"…"}` (those keys in that order,
+/// JSON whitespace allowed between tokens, `{` first and `}` last).
+/// Returns `None` on anything else (the caller then takes the full
+/// scanner, which decides exactly as before); when it returns `Some`, the
+/// full scanner would have found the same fields and no others, so the
+/// line is an event with this sid, `t` and `ch`.
+///
+/// `data`: when given, the decoded `d` is appended to it (cleared first);
+/// when `None`, `d` is only validated (index pass).
+#[inline]
+pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent> {
+    let mut p = Scanner { b: line, i: 0 };
+    p.lit(b"{\"sid\"")?;
+    p.colon()?;
+    p.lit(b"\"")?;
+    let Ok(Val::Str {
+        start: sid_start,
+        end: sid_end,
+        simple: true,
+    }) = p.string()
+    else {
+        return None;
+    };
+    if sid_end == sid_start {
+        return None;
+    }
+    p.comma()?;
+    p.lit(b"\"t\"")?;
+    p.colon()?;
+    // NaN / Infinity / booleans go the slow way.
+    if !matches!(p.peek(), Some(b'-' | b'0'..=b'9')) || p.b.get(p.i + 1) == Some(&b'I') {
+        return None;
+    }
+    let Ok(Val::Num {
+        start: t_start,
+        end: t_end,
+        float: t_float,
+    }) = p.number()
+    else {
+        return None;
+    };
+    p.comma()?;
+    p.lit(b"\"ch\"")?;
+    p.colon()?;
+    let input = match p.b.get(p.i..p.i + 3)? {
+        b"\"i\"" => true,
+        b"\"o\"" => false,
+        _ => return None,
+    };
+    p.i += 3;
+    p.comma()?;
+    p.lit(b"\"d\"")?;
+    p.colon()?;
+    p.lit(b"\"")?;
+    match data {
+        Some(out) => {
+            out.clear();
+            p.string_decoded(out)?;
+        }
+        None => {
+            p.string().ok()?;
+        }
+    }
+    p.ws();
+    p.lit(b"}")?;
+    p.ws();
+    if p.i != line.len() {
+        return None;
+    }
+    Some(FastEvent {
+        sid_start,
+        sid_end,
+        t_start,
+        t_end,
+        t_float,
+        input,
+    })
+}
+
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
@@ -142,6 +236,118 @@ impl Scanner<'_> {
             Ok(())
         } else {
             Err(JsonError::Syntax)
+        }
+    }
+
+    /// Exactly `lit` at `i` (fast path).
+    #[inline(always)]
+    fn lit(&mut self, lit: &[u8]) -> Option<()> {
+        if self.b.get(self.i..self.i + lit.len()) == Some(lit) {
+            self.i += lit.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Whitespace, `:`, whitespace (fast path).
+    #[inline(always)]
+    fn colon(&mut self) -> Option<()> {
+        self.ws();
+        self.lit(b":")?;
+        self.ws();
+        Some(())
+    }
+
+    /// Whitespace, `,`, whitespace (fast path).
+    #[inline(always)]
+    fn comma(&mut self) -> Option<()> {
+        self.ws();
+        self.lit(b",")?;
+        self.ws();
+        Some(())
+    }
+
+    /// Fast path: a string body after the opening quote, validated as
+    /// [`string`](Self::string) does and decoded as [`decode_string`] does,
+    /// in one pass. `None` where `string` would fail; on the first byte
+    /// >= 0x80 the rest is scanned and decoded the general way.
+    #[inline(always)]
+    fn string_decoded(&mut self, out: &mut Vec<u32>) -> Option<()> {
+        let b = self.b;
+        let mut i = self.i;
+        out.reserve(b.len().saturating_sub(i));
+        loop {
+            // Plain ASCII runs, 8 bytes at a time.
+            while let Some(chunk) = b.get(i..i + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(chunk);
+                let x = u64::from_le_bytes(w);
+                if special_bytes(x) | (x & HIGH) != 0 {
+                    break;
+                }
+                out.extend(chunk.iter().map(|&c| u32::from(c)));
+                i += 8;
+            }
+            let c = *b.get(i)?;
+            match c {
+                b'"' => {
+                    self.i = i + 1;
+                    return Some(());
+                }
+                b'\\' => {
+                    let e = *b.get(i + 1)?;
+                    let simple = match e {
+                        b'"' => 0x22,
+                        b'\\' => 0x5C,
+                        b'/' => 0x2F,
+                        b'b' => 0x08,
+                        b'f' => 0x0C,
+                        b'n' => 0x0A,
+                        b'r' => 0x0D,
+                        b't' => 0x09,
+                        b'u' => {
+                            let c1 = hex4(b.get(i + 2..i + 6))?;
+                            i += 6;
+                            if (0xD800..=0xDBFF).contains(&c1)
+                                && b.get(i) == Some(&b'\\')
+                                && b.get(i + 1) == Some(&b'u')
+                            {
+                                // The scanner requires 4 hex digits after any
+                                // `\u`; decode_string pairs only a low surrogate.
+                                let c2 = hex4(b.get(i + 2..i + 6))?;
+                                if (0xDC00..=0xDFFF).contains(&c2) {
+                                    out.push(0x10000 + ((c1 - 0xD800) << 10) + (c2 - 0xDC00));
+                                    i += 6;
+                                    continue;
+                                }
+                            }
+                            out.push(c1);
+                            continue;
+                        }
+                        _ => return None,
+                    };
+                    out.push(simple);
+                    i += 2;
+                }
+                0..=0x1F => return None,
+                0x80.. => {
+                    // Rare: raw non-ASCII. Validate the rest with the
+                    // scanner, decode it the general way (a run boundary
+                    // before a byte >= 0x80 that follows ASCII or an escape
+                    // does not change surrogateescape decoding).
+                    self.i = i;
+                    let Ok(Val::Str { start, end, .. }) = self.string() else {
+                        return None;
+                    };
+                    decode_string(&b[start..end], out);
+                    return Some(());
+                }
+                _ => {
+                    out.push(u32::from(c));
+                    i += 1;
+                }
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 //! One shard line → what the reference does with it (engine.md §1.3, §10).
 
-use super::json::{decode_string, number_value, parse_doc, Doc, Fields, JsonError, Val};
+use super::json::{
+    decode_string, fast_event, number_value, parse_doc, Doc, FastEvent, Fields, JsonError, Val,
+};
 use crate::event::{Event, EventKind, Text};
 
 /// Why a line yields no event. Fixed reasons only: never line content.
@@ -93,6 +95,15 @@ pub enum LineOutcome {
 /// `sid` (cleared first) when it has a non-empty string sid.
 pub fn scan_line(line: &[u8], sid: &mut Text) -> LineKind {
     sid.clear();
+    if let Some(f) = fast_event(line, None) {
+        // Only integer literals of more than 308 digits can make float()
+        // raise: those go the full way.
+        if f.t_float || f.t_end - f.t_start <= 308 {
+            sid.extend(line[f.sid_start..f.sid_end].iter().map(|&b| u32::from(b)));
+            return LineKind::Event;
+        }
+        sid.clear();
+    }
     match classify(line, sid, false) {
         Ok((kind, _)) => kind,
         Err(r) => LineKind::Skip(r),
@@ -114,8 +125,58 @@ pub fn parse_line(line: &[u8]) -> LineOutcome {
     }
 }
 
+/// Classifies and decodes one line in a single pass: the sid goes to `sid`
+/// (as [`scan_line`]), the event (for [`LineKind::Event`] only) is returned.
+pub fn read_line(line: &[u8], sid: &mut Text) -> (LineKind, Option<Event>) {
+    sid.clear();
+    let mut data = Text::new();
+    if let Some(f) = fast_event(line, Some(&mut data)) {
+        if let Some(t) = fast_time(line, &f) {
+            sid.extend(line[f.sid_start..f.sid_end].iter().map(|&b| u32::from(b)));
+            return (LineKind::Event, Some(fast_to_event(&f, t, data)));
+        }
+    }
+    match classify(line, sid, true) {
+        Err(r) => (LineKind::Skip(r), None),
+        Ok((LineKind::Event, f)) => match event_from(line, &f) {
+            Some(e) => (LineKind::Event, Some(e)),
+            // Unreachable: classify(full) checked t, ch and d already.
+            None => (LineKind::Skip(SkipReason::BadTime), None),
+        },
+        Ok((kind, _)) => (kind, None),
+    }
+}
+
+/// `float(t)` of a fast-path line, `None` when it raises (then the full
+/// path reports it).
+#[inline]
+fn fast_time(line: &[u8], f: &FastEvent) -> Option<f64> {
+    number_value(&line[f.t_start..f.t_end], f.t_float)
+}
+
+#[inline]
+fn fast_to_event(f: &FastEvent, t: f64, data: Text) -> Event {
+    let kind = if f.input {
+        EventKind::Input
+    } else {
+        EventKind::Output
+    };
+    Event { t, kind, data }
+}
+
 /// Decodes the event of a line already classified as [`LineKind::Event`].
 pub fn parse_event(line: &[u8]) -> Option<Event> {
+    let mut data = Text::new();
+    if let Some(f) = fast_event(line, Some(&mut data)) {
+        if let Some(t) = fast_time(line, &f) {
+            return Some(fast_to_event(&f, t, data));
+        }
+    }
+    parse_event_slow(line)
+}
+
+/// [`parse_event`] without the fast path (kept for equivalence tests).
+pub fn parse_event_slow(line: &[u8]) -> Option<Event> {
     match parse_doc(line) {
         Ok(Doc::Object(f)) => event_from(line, &f),
         _ => None,

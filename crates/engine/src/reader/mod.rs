@@ -22,10 +22,10 @@ pub mod lines;
 
 pub use decode::decode_surrogateescape;
 pub use index::{
-    group_sessions, session_events, GroupedSession, LineSpan, SessionEntry, SessionStatus,
-    ShardIndex, SkippedLine,
+    group_sessions, group_sessions_two_pass, session_events, GroupedSession, LineSpan,
+    SessionEntry, SessionStatus, ShardIndex, SkippedLine,
 };
-pub use line::{parse_line, scan_line, LineKind, LineOutcome, SkipReason};
+pub use line::{parse_line, read_line, scan_line, LineKind, LineOutcome, SkipReason};
 pub use lines::{split_lines, LineSplitter};
 
 #[cfg(test)]

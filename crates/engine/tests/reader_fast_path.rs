@@ -1,0 +1,162 @@
+//! The reader's fast paths (one-line-shape scanner, one-pass grouping)
+//! give exactly what the full scanner and the bounded-memory two-pass
+//! grouping give: on every corpus shard, on the hostile shard, and on
+//! generated and mutated event lines.
+
+use std::path::PathBuf;
+
+use decnet_engine::reader::{
+    group_sessions, group_sessions_two_pass, line::parse_event, line::parse_event_slow, parse_line,
+    read_line, scan_line, split_lines, LineKind, LineOutcome,
+};
+use decnet_engine::Event;
+use proptest::prelude::*;
+
+fn corpus_shards() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let mut out = Vec::new();
+    for dir in ["calibration", "vectors", "hostile"] {
+        if let Ok(d) = std::fs::read_dir(root.join(dir)) {
+            out.extend(
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "jsonl")),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Equal events, `t` compared bit for bit (NaN included).
+fn same(a: &Event, b: &Event) {
+    assert_eq!(a.t.to_bits(), b.t.to_bits());
+    assert_eq!(a.kind, b.kind);
+    assert_eq!(a.data, b.data);
+}
+
+/// Everything the fast paths decide about one line equals the slow path.
+fn check_line(line: &[u8]) {
+    let mut sid = Vec::new();
+    let (kind, event) = read_line(line, &mut sid);
+    let mut sid2 = Vec::new();
+    let scanned = scan_line(line, &mut sid2);
+    assert_eq!(sid, sid2);
+    match parse_line(line) {
+        LineOutcome::Event { sid: s, event: e } => {
+            assert_eq!(kind, LineKind::Event);
+            assert_eq!(scanned, LineKind::Event);
+            assert_eq!(s, sid);
+            same(&event.expect("event"), &e);
+            same(&parse_event(line).expect("fast event"), &e);
+            same(&parse_event_slow(line).expect("slow event"), &e);
+        }
+        LineOutcome::Skip(r) => {
+            assert_eq!(kind, LineKind::Skip(r));
+            assert_eq!(scanned, LineKind::Skip(r));
+            assert!(event.is_none());
+        }
+        LineOutcome::Header { sid: s, timestamp } => {
+            assert_eq!(s, sid);
+            assert_eq!(kind, LineKind::Header { timestamp });
+            assert!(matches!(scanned, LineKind::Header { .. }));
+        }
+        LineOutcome::Raises { sid: s } => {
+            assert_eq!(s, sid);
+            assert_eq!(kind, LineKind::Raises);
+            assert_eq!(scanned, LineKind::Raises);
+        }
+    }
+}
+
+#[test]
+fn corpus_one_pass_equals_two_pass_and_fast_equals_slow() {
+    let shards = corpus_shards();
+    assert!(shards.len() >= 7, "corpus not found: {shards:?}");
+    for p in shards {
+        let bytes = std::fs::read(&p).expect("corpus shard");
+        let one = group_sessions(&bytes);
+        let two = group_sessions_two_pass(&bytes);
+        assert_eq!(one.len(), two.len(), "{}", p.display());
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(a.sid, b.sid);
+            assert_eq!(a.status, b.status);
+            assert_eq!(a.events.len(), b.events.len());
+            for (x, y) in a.events.iter().zip(&b.events) {
+                same(x, y);
+            }
+        }
+        for line in split_lines(&bytes) {
+            check_line(line);
+        }
+    }
+}
+
+#[test]
+fn fast_path_edge_lines() {
+    let lines: &[&[u8]] = &[
+        br#"{"sid":"s","t":1,"ch":"i","d":"a"}"#,
+        br#"{"sid": "s", "t": -0, "ch": "o", "d": "\u001b[0m\r\n"}"#,
+        br#"{"sid":"s","t":1e400,"ch":"i","d":""}"#,
+        br#"{"sid":"s","t":1.,"ch":"i","d":""}"#,
+        br#"{"sid":"s","t":01,"ch":"i","d":""}"#,
+        br#"{"sid":"s","t":-Infinity,"ch":"i","d":""}"#,
+        br#"{"sid":"","t":1,"ch":"i","d":""}"#,
+        br#"{"sid":"s","t":1,"ch":"r","d":""}"#,
+        br#"{"sid":"s","t":1,"ch":"i","d":"\ud83d\ude00\ud800\u0041\udc00"}"#,
+        br#"{"sid":"s","t":1,"ch":"i","d":"\ud800\\u0041"}"#,
+        br#"{"sid":"s","t":1,"ch":"i","d":"\ud800\uzzzz"}"#,
+        br#"{"sid":"s","t":1,"ch":"i","d":"\x"}"#,
+        "{\"sid\":\"s\",\"t\":1,\"ch\":\"i\",\"d\":\"\u{e9}\\u00e9\u{e9}\"}".as_bytes(),
+        b"{\"sid\":\"s\",\"t\":1,\"ch\":\"i\",\"d\":\"a\xe9\\n\xff\"}",
+        b"{\"sid\":\"s\",\"t\":1,\"ch\":\"i\",\"d\":\"a\tb\"}",
+        b"{\"sid\":\"s\",\"t\":1,\"ch\":\"i\",\"d\":\"a\x7fb\"}",
+        br#"{"sid":"s","t":1,"ch":"i","d":"x"} "#,
+        br#"{"sid":"s","t":1,"ch":"i","d":"x"}x"#,
+        br#"{"sid":"s","t":1,"ch":"i","d":"x","d":"y"}"#,
+        br#"{"sid":"s","t":1,"ch":"i","d":"x"}}"#,
+        br#"{"sid":"s","t":1,"ch":"i","d":"x""#,
+        b"{\"sid\":\"s\",\"t\":1,\"ch\":\"i\",\"d\":\"x\"}\x0b",
+    ];
+    for l in lines {
+        check_line(l);
+    }
+    let mut huge = br#"{"sid":"s","t":"#.to_vec();
+    huge.extend(std::iter::repeat_n(b'9', 400));
+    huge.extend_from_slice(br#","ch":"i","d":""}"#);
+    check_line(&huge);
+    let mut sid = Vec::new();
+    assert_eq!(read_line(&huge, &mut sid).0, LineKind::Raises);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn mutated_event_lines_fast_equals_slow(
+        pos in 0usize..80,
+        byte in prop_oneof![any::<u8>(), Just(b'"'), Just(b'\\'), Just(b' '), Just(b'u')],
+        cut in 0usize..90,
+        which in 0usize..3,
+    ) {
+        let bases: [&[u8]; 3] = [
+            br#"{"sid":"a-1","t":12.345678,"ch":"i","d":"ls \u001b[A\u00e9\r\n\ud83d\ude00"}"#,
+            br#"{"sid": "a-1", "t": 7, "ch": "o", "d": "x\\y\"z\/\b\f\t"}"#,
+            br#"{"sid":"a-1","t":-1e-3,"ch":"o","d":"\ud800\udc00\udc00\ud800"}"#,
+        ];
+        let mut line = bases[which].to_vec();
+        let p = pos % line.len();
+        line[p] = byte;
+        line.truncate(cut.max(1).max(line.len() * usize::from(cut >= 80)));
+        check_line(&line);
+    }
+
+    #[test]
+    fn arbitrary_d_bytes_fast_equals_slow(
+        raw in proptest::collection::vec(any::<u8>(), 0..60),
+    ) {
+        let mut line = br#"{"sid":"s","t":1.5,"ch":"o","d":""#.to_vec();
+        line.extend_from_slice(&raw);
+        line.extend_from_slice(b"\"}");
+        check_line(&line);
+    }
+}

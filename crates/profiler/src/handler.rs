@@ -1,9 +1,11 @@
-//! One session: validate → already profiled? → locate → extract → store.
+//! One session: validate → already profiled? → locate → extract → store →
+//! announce.
 //!
-//! Both triggers (poll rows now, bus events in issue 6) build a
-//! [`SessionRef`] and call [`Handler::handle`]. The result carries the
-//! stored observations (with their stored ids and the attacker uuid), which
-//! is the seam for announcing them on the bus after the commit.
+//! Both triggers (bus events and poll rows) build a [`SessionRef`] and call
+//! [`Handler::handle`], which holds the session against the other trigger
+//! while it runs. The result carries the stored observations (with their
+//! stored ids and the attacker uuid); when `run` has set an announcer they
+//! are published on the bus after the commit.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

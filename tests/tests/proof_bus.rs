@@ -34,6 +34,11 @@ fn env_num(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// A daemon built before the bus trigger says so at start.
+fn no_bus_trigger(d: &Daemon) -> bool {
+    d.log().contains("bus trigger not available")
+}
+
 #[test]
 fn bus_killed_three_times_during_a_stream() {
     let bin = require!(
@@ -71,6 +76,11 @@ fn bus_killed_three_times_during_a_stream() {
         Err(e) => panic!("{e}"),
     };
     std::thread::sleep(Duration::from_secs(1));
+    if no_bus_trigger(&d) {
+        eprintln!(
+            "NOTE: this decnet-profiler build has no bus trigger: only the poll path is exercised"
+        );
+    }
     // The collector's rows exist for every session (the poll path's
     // catch-up for events lost while the bus was down).
     insert_rows(&db, &good);
@@ -179,6 +189,10 @@ fn hostile_payloads_and_frames_on_the_bus() {
         Err(e) => panic!("{e}"),
     };
     std::thread::sleep(Duration::from_secs(2));
+    if no_bus_trigger(&d) {
+        eprintln!("SKIP: this decnet-profiler build has no bus trigger (poll-only)");
+        return;
+    }
 
     // Raw frames first (a broken peer on the bus), each on its own
     // connection; then the payloads, hostile and good mixed.

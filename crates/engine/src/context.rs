@@ -12,6 +12,10 @@ use sha2::{Digest, Sha256};
 
 use crate::error::EngineError;
 use crate::event::{Event, EventKind};
+use crate::honest::SessionKey;
+use crate::input_units::Unit;
+use crate::line_editing::EditingEvidence;
+use crate::profile::Profile;
 use crate::stats::{clip0, cv_pop, fmean, StatsError};
 use crate::text::{self, contains_ascii, is_py_space, is_py_word};
 use crate::thresholds::*;
@@ -92,6 +96,27 @@ pub(crate) struct SessionContext<'a> {
     pub(crate) negative_lex_hits: usize,
     pub(crate) caps_run_max: usize,
     pub(crate) bang_run_max: usize,
+    /// Profile `behave-0.1.4` only (docs/DEVIATIONS.md); `None` in `decnet-1.2`.
+    pub(crate) behave: Option<Behave>,
+}
+
+/// What the `behave-0.1.4` profile derives beyond the reference context.
+/// `tokens` then hold keyed digests (D-PRIVACY), never typed text.
+#[derive(Debug)]
+pub(crate) struct Behave {
+    /// Per-session key of the first-token digests; never output.
+    pub(crate) key: SessionKey,
+    /// Input units (D-UNITS) over the inputs kept after D-NOECHO.
+    pub(crate) units: Vec<Unit>,
+    /// Editing-mode evidence from the line editor (D-NEW-EDITMODE).
+    pub(crate) editing: EditingEvidence,
+    /// Per command: recalled from history (up-arrow, ^R).
+    pub(crate) recalled: Vec<bool>,
+    /// Per command: builds a pipeline or a command list.
+    pub(crate) compound: Vec<bool>,
+    /// Whole output concatenation searched for multiplexer markers
+    /// (markers split across events still count, D-MUX).
+    pub(crate) mux: Option<&'static str>,
 }
 
 /// Lowercase hex SHA-256 of a first token (the reference's `hash_token`).
@@ -104,17 +129,32 @@ pub fn first_token_hash(token: &[u32]) -> Option<String> {
 }
 
 impl<'a> SessionContext<'a> {
-    pub(crate) fn build(events: &'a [Event]) -> Result<Self, EngineError> {
+    pub(crate) fn build(
+        events: &'a [Event],
+        profile: Profile,
+        sid: &str,
+    ) -> Result<Self, EngineError> {
+        // D-NOECHO: input typed at a secret prompt never enters the context.
+        let hidden: Vec<bool> = match profile {
+            Profile::Decnet12 => Vec::new(),
+            Profile::Behave014 => crate::noecho::noecho_mask(
+                events
+                    .iter()
+                    .map(|e| (e.kind == EventKind::Input, e.data.as_slice())),
+            ),
+        };
+        let kept = |i: usize| !hidden.get(i).copied().unwrap_or(false);
         // §3.1 partition and span.
         let mut inputs = Vec::new();
         let mut outputs = Vec::new();
         let mut t_last = 0.0f64;
-        for ev in events {
+        for (i, ev) in events.iter().enumerate() {
             if ev.t > t_last {
                 t_last = ev.t;
             }
             match ev.kind {
-                EventKind::Input => inputs.push(ev),
+                EventKind::Input if kept(i) => inputs.push(ev),
+                EventKind::Input => {}
                 EventKind::Output => outputs.push(ev),
             }
         }
@@ -157,17 +197,28 @@ impl<'a> SessionContext<'a> {
             negative_lex_hits: 0,
             caps_run_max: 0,
             bang_run_max: 0,
+            behave: None,
         };
         ctx.scan_correction_signals();
-        ctx.segment_commands()?;
-        ctx.annotate_outputs();
+        match profile {
+            Profile::Decnet12 => ctx.segment_commands()?,
+            Profile::Behave014 => {
+                let kept_events = events
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| kept(*i))
+                    .map(|(_, e)| e);
+                ctx.behave_context(kept_events, sid);
+            }
+        }
+        ctx.annotate_outputs(profile);
         ctx.inter_cmd_iats = ctx
             .commands
             .windows(2)
             .map(|w| clip0(w[1].start_ts - w[0].end_ts))
             .collect();
         ctx.per_command_iats();
-        ctx.typed_char_histograms();
+        ctx.typed_char_histograms(profile);
         Ok(ctx)
     }
 
@@ -253,8 +304,89 @@ impl<'a> SessionContext<'a> {
         Ok(())
     }
 
+    /// Profile `behave-0.1.4`: input units and typing bursts over them
+    /// (D-UNITS), line-edited segmentation with keyed first tokens (D-SEG,
+    /// D-PRIVACY, D-UTF8), multiplexer markers over the whole output (D-MUX).
+    fn behave_context<'e>(&mut self, kept_events: impl Iterator<Item = &'e Event>, sid: &str) {
+        let key = SessionKey::derive(sid, self.inputs.iter().map(|e| (e.t, e.data.as_slice())));
+        let units = crate::input_units::units(self.inputs.iter().map(|e| (e.t, e.data.as_slice())));
+        // Typing bursts: IATs between consecutive typed units; a paste unit
+        // splits like a think pause, so paste IATs never count as tremor.
+        let mut gaps: Vec<f64> = Vec::new();
+        for w in units.windows(2) {
+            gaps.push(if w[0].is_paste() || w[1].is_paste() {
+                f64::INFINITY
+            } else {
+                clip0(w[1].t_first - w[0].t_last)
+            });
+        }
+        self.typing_bursts = split_typing_bursts(&gaps);
+        self.burst_cvs = burst_cvs(&self.typing_bursts);
+        let seg = crate::line_editing::segment(
+            kept_events.map(|e| (e.t, e.kind == EventKind::Input, e.data.as_slice())),
+        );
+        let mut intern: HashMap<[u8; 32], usize> = HashMap::new();
+        let mut recalled = Vec::with_capacity(seg.commands.len());
+        let mut compound = Vec::with_capacity(seg.commands.len());
+        for c in &seg.commands {
+            let d = key.digest(&c.first_token);
+            let token_id = *intern.entry(d).or_insert_with(|| {
+                self.tokens.push(d.iter().map(|&b| u32::from(b)).collect());
+                self.tokens.len() - 1
+            });
+            self.commands.push(Command {
+                start_ts: c.start_ts,
+                end_ts: c.end_ts,
+                token_id,
+                tab_count: c.tab_count,
+                shortcut_count: c.shortcut_count,
+                pipe_count: c.max_pipes,
+                errored: false,
+                output_bytes: 0,
+                followed_by_prompt: false,
+            });
+            recalled.push(c.recalled);
+            compound.push(c.compound);
+        }
+        let mut all: Vec<u32> = Vec::new();
+        for ev in &self.outputs {
+            all.extend_from_slice(&ev.data);
+        }
+        let mux = if TMUX_MARKERS_BEHAVE.iter().any(|m| contains_ascii(&all, m)) {
+            Some("tmux")
+        } else if SCREEN_MARKERS.iter().any(|m| contains_ascii(&all, m)) {
+            Some("screen")
+        } else {
+            None
+        };
+        self.behave = Some(Behave {
+            key,
+            units,
+            editing: seg.editing,
+            recalled,
+            compound,
+            mux,
+        });
+    }
+
+    /// Is command `i`'s first token one of the ASCII words? (Keyed digests
+    /// in `behave-0.1.4`, raw code points in `decnet-1.2`.)
+    pub(crate) fn token_in(&self, i: usize, set: &[&str]) -> bool {
+        let tok = self.token(i);
+        match &self.behave {
+            None => crate::lexicon::token_in(tok, set),
+            Some(b) => {
+                let mut d = [0u8; 32];
+                for (o, &c) in d.iter_mut().zip(tok) {
+                    *o = c as u8;
+                }
+                b.key.digest_in(&d, set)
+            }
+        }
+    }
+
     /// §3.7 per-command output windows `[end_i, start_{i+1})`.
-    fn annotate_outputs(&mut self) {
+    fn annotate_outputs(&mut self, profile: Profile) {
         let n = self.commands.len();
         if n == 0 {
             return;
@@ -305,7 +437,7 @@ impl<'a> SessionContext<'a> {
             cmd.output_bytes = bytes;
             cmd.errored = detect_error(text);
             let before = self.prompt_classes.len();
-            extract_prompt_classes(text, &mut self.prompt_classes);
+            extract_prompt_classes_for(profile, text, &mut self.prompt_classes);
             cmd.followed_by_prompt = self.prompt_classes.len() > before;
         }
     }
@@ -357,8 +489,20 @@ impl<'a> SessionContext<'a> {
         self.intra_command_iats = out;
     }
 
-    /// §3.10 typed-letter histograms and lexical counters.
-    fn typed_char_histograms(&mut self) {
+    /// §3.10 typed-letter histograms and lexical counters. `behave-0.1.4`:
+    /// paste-class by input unit (D-UNITS), lexemes match whole words
+    /// (D-LEXICON).
+    fn typed_char_histograms(&mut self, profile: Profile) {
+        let whole_words = profile == Profile::Behave014;
+        let mut in_paste = vec![false; self.inputs.len()];
+        if let Some(b) = &self.behave {
+            for u in b.units.iter().filter(|u| u.is_paste()) {
+                for p in &mut in_paste[u.first_event..u.end_event.min(self.inputs.len())] {
+                    *p = true;
+                }
+            }
+        }
+        let mut word_len = 0usize;
         let mut last_letter: Option<u8> = None;
         let mut word: Vec<u8> = Vec::with_capacity(16);
         let mut caps_cur = 0usize;
@@ -367,21 +511,47 @@ impl<'a> SessionContext<'a> {
         let mut bigram_counts: Vec<u64> = Vec::new();
         let mut bigram_order: Vec<u16> = Vec::new();
         let mut lex = [0usize; 3];
-        let flush = |word: &mut Vec<u8>, lex: &mut [usize; 3]| {
-            if let Some(hit) = crate::lexicon::match_suffix(word) {
+        let flush = |word: &mut Vec<u8>, word_len: &mut usize, lex: &mut [usize; 3]| {
+            let hit = if whole_words {
+                // Whole word only: a word longer than the buffer never matches.
+                (*word_len == word.len())
+                    .then(|| crate::lexicon::match_word(word))
+                    .flatten()
+            } else {
+                crate::lexicon::match_suffix(word)
+            };
+            if let Some(hit) = hit {
                 lex[hit as usize] += 1;
             }
             word.clear();
+            *word_len = 0;
         };
-        for ev in &self.inputs {
-            if ev.data.len() >= PASTE_MIN_CHARS_PER_EVENT {
+        for (idx, ev) in self.inputs.iter().enumerate() {
+            let paste = if whole_words {
+                in_paste[idx]
+            } else {
+                ev.data.len() >= PASTE_MIN_CHARS_PER_EVENT
+            };
+            if paste {
                 last_letter = None;
-                flush(&mut word, &mut lex);
+                flush(&mut word, &mut word_len, &mut lex);
                 caps_cur = 0;
                 bang_cur = 0;
                 continue;
             }
-            for &c in &ev.data {
+            // `behave-0.1.4` (D-UNITS): an escape sequence (arrow key,
+            // F-key, terminal reply) is one non-letter key, not typed text.
+            let keyed: Vec<u32>;
+            let data: &[u32] = if whole_words && ev.data.contains(&ESC) {
+                keyed = crate::line_editing::split_keys(&ev.data)
+                    .into_iter()
+                    .map(|k| if k.len() > 1 { ESC } else { k[0] })
+                    .collect();
+                &keyed
+            } else {
+                &ev.data
+            };
+            for &c in data {
                 if text::is_ascii_upper(c) {
                     caps_cur += 1;
                     self.caps_run_max = self.caps_run_max.max(caps_cur);
@@ -410,16 +580,17 @@ impl<'a> SessionContext<'a> {
                     }
                     last_letter = Some(l);
                     word.push(l + b'a');
+                    word_len += 1;
                     if word.len() > LEXEME_MAX_LEN {
                         word.remove(0);
                     }
                 } else {
                     last_letter = None;
-                    flush(&mut word, &mut lex);
+                    flush(&mut word, &mut word_len, &mut lex);
                 }
             }
         }
-        flush(&mut word, &mut lex);
+        flush(&mut word, &mut word_len, &mut lex);
         self.obscenity_hits = lex[0];
         self.positive_lex_hits = lex[1];
         self.negative_lex_hits = lex[2];
@@ -677,6 +848,53 @@ pub(crate) fn detect_error(s: &[u32]) -> bool {
         }
     }
     false
+}
+
+/// Tmux markers of `behave-0.1.4`: focus reporting `ESC[?1004` (vim,
+/// neovim and other TUIs send it) is not one (D-MUX).
+const TMUX_MARKERS_BEHAVE: [&[u8]; 2] = [b"\x1bPtmux;", b"\x1b]2;tmux"];
+/// Screen markers (same as the reference).
+const SCREEN_MARKERS: [&[u8]; 2] = [b"\x1bP=", b"\x1b]83;"];
+
+/// §3.7.2 with the profile's prompt rules: `behave-0.1.4` (D-PROMPT)
+/// accepts `%` and `>` prompts only with a PS1 shape, and a user@host
+/// shape inside `<…>` (mail/git author lines) does not count.
+pub(crate) fn extract_prompt_classes_for(
+    profile: Profile,
+    text: &[u32],
+    out: &mut Vec<PromptClass>,
+) {
+    if profile == Profile::Decnet12 {
+        return extract_prompt_classes(text, out);
+    }
+    for line in text.split(|&c| c == 0x0A) {
+        let s = text::rstrip(line);
+        let Some(&last) = s.last() else {
+            continue;
+        };
+        let shaped = has_ps1_shape(s) && !angle_bracket_address(s);
+        let ok = match last {
+            0x24 | 0x23 => (line.len() > s.len() && line[s.len()] == 0x20) || shaped,
+            0x25 | 0x3E => shaped,
+            _ => false,
+        };
+        if ok {
+            out.push(classify_prompt(last, line));
+        }
+    }
+}
+
+/// `Name <user@host>`: the only user@host shape sits inside angle brackets.
+fn angle_bracket_address(s: &[u32]) -> bool {
+    let Some(open) = s.iter().rposition(|&c| c == 0x3C) else {
+        return false;
+    };
+    let close = s[open..].iter().position(|&c| c == 0x3E).map(|p| open + p);
+    let inside = match close {
+        Some(c) => &s[open..=c],
+        None => &s[open..],
+    };
+    inside.contains(&0x40) && !s[..open].contains(&0x40)
 }
 
 /// §3.7.2 PS1 prompt parser; appends the class of each prompt line.

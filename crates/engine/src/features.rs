@@ -5,7 +5,9 @@
 //! on the profile inside it. `Ok(None)` = skip, `Err` = the reference
 //! raises (the whole session yields nothing).
 
+pub mod circadian;
 mod cognitive;
+pub mod editing_mode;
 mod emotional;
 mod environmental;
 mod motor;

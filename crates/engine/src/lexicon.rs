@@ -103,6 +103,21 @@ pub enum Lexeme {
     Negative,
 }
 
+/// Whole-word lexeme match (profile `behave-0.1.4`, D-LEXICON), in the
+/// same check order as [`match_suffix`].
+pub fn match_word(word: &[u8]) -> Option<Lexeme> {
+    let is = |set: &[&str]| set.iter().any(|w| w.as_bytes() == word);
+    if is(OBSCENITY_LEXEMES) {
+        Some(Lexeme::Obscenity)
+    } else if is(POSITIVE_LEXEMES) {
+        Some(Lexeme::Positive)
+    } else if is(NEGATIVE_LEXEMES) {
+        Some(Lexeme::Negative)
+    } else {
+        None
+    }
+}
+
 /// Longest-suffix lexeme match of a typed word (≤ 7 lowercase letters).
 pub fn match_suffix(word: &[u8]) -> Option<Lexeme> {
     let max = word.len().min(crate::thresholds::LEXEME_MAX_LEN);

@@ -6,12 +6,17 @@
 //! `../shared/spec/engine.md`; profile [`Profile::Decnet12`] reproduces the
 //! reference Python engine (DECNET 1.2, `decnet==1.0.0` on PyPI) bit for bit.
 
+pub mod bimodality;
 pub mod context;
 pub mod error;
 pub mod event;
 pub mod extract;
 pub mod features;
+pub mod honest;
+pub mod input_units;
 pub mod lexicon;
+pub mod line_editing;
+pub mod noecho;
 pub mod observation;
 pub mod profile;
 pub mod reader;
@@ -22,6 +27,6 @@ pub mod thresholds;
 
 pub use error::EngineError;
 pub use event::{Event, EventKind, Text};
-pub use extract::{extract_session, ExtractParams, DEFAULT_SOURCE};
+pub use extract::{extract_session, extract_session_at, ExtractParams, DEFAULT_SOURCE};
 pub use observation::Observation;
 pub use profile::Profile;

@@ -82,6 +82,68 @@ impl Observation {
     }
 }
 
+impl Observation {
+    /// Builds an observation whose registry kind is an array of numbers
+    /// (the `temporal.circadian.*` primitives of profile `behave-0.1.4`).
+    /// The value is kept as its JSON text (`[0.0,0.25,…]`; integers without
+    /// a fraction when `integers`), validated element by element.
+    pub fn new_numbers(
+        primitive: &str,
+        values: &[f64],
+        integers: bool,
+        confidence: f64,
+        env: &Envelope<'_>,
+    ) -> Result<Observation, EngineError> {
+        let invalid = |reason: &'static str| EngineError::InvalidObservation {
+            primitive: primitive.to_string(),
+            reason,
+        };
+        let items: Vec<registry::Value<'_>> =
+            values.iter().map(|&v| registry::Value::Num(v)).collect();
+        registry::validate(primitive, &registry::Value::Array(&items))
+            .map_err(|e| invalid(registry_reason(e)))?;
+        let mut text = String::from("[");
+        for (i, &v) in values.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            if !v.is_finite() {
+                return Err(invalid("array element is not finite"));
+            }
+            if integers {
+                text.push_str(&format!("{}", v as i64));
+            } else {
+                text.push_str(&serde_json::to_string(&v).map_err(|_| invalid("array element"))?);
+            }
+        }
+        text.push(']');
+        let mut o = Observation::new("environmental.locale", String::new(), confidence, env)
+            .map_err(|_| invalid("envelope"))?;
+        o.primitive =
+            registry::primitive_name(primitive).ok_or_else(|| invalid("unknown primitive"))?;
+        o.value = text;
+        Ok(o)
+    }
+
+    /// True when `value` holds JSON text (array primitives), false when it
+    /// is a plain string to be quoted.
+    pub fn value_is_json(&self) -> bool {
+        matches!(
+            registry::lookup(self.primitive).map(|s| &s.kind),
+            Some(registry::Kind::Array(_))
+        )
+    }
+
+    /// The value as a JSON token: arrays verbatim, strings quoted.
+    pub fn value_json(&self) -> String {
+        if self.value_is_json() {
+            self.value.clone()
+        } else {
+            serde_json::Value::String(self.value.clone()).to_string()
+        }
+    }
+}
+
 fn registry_reason(e: RegistryError) -> &'static str {
     match e {
         RegistryError::UnknownPrimitive => "unknown primitive",

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use super::{by_commands, emit, Emitted};
 use crate::context::SessionContext;
+use crate::honest::{honest, near_any};
 use crate::lexicon::HELP_TOKENS;
 use crate::profile::Profile;
 use crate::stats::{correlation, cv_samp, fmean, median, Correlation, StatsError};
@@ -19,8 +20,8 @@ fn distinct_tokens(ctx: &SessionContext<'_>) -> usize {
         .len()
 }
 
-/// §5.11
-pub(crate) fn inter_command_latency_class(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.11 (D-CONF in `behave-0.1.4`).
+pub(crate) fn inter_command_latency_class(ctx: &SessionContext<'_>, p: Profile) -> R {
     if ctx.inter_cmd_iats.is_empty() {
         return Ok(None);
     }
@@ -38,11 +39,32 @@ pub(crate) fn inter_command_latency_class(ctx: &SessionContext<'_>, _p: Profile)
     } else {
         "long"
     };
+    if p == Profile::Behave014 {
+        let edge = near_any(
+            m,
+            &[
+                INTER_CMD_INSTANT_MAX,
+                INTER_CMD_TYPING_MAX,
+                INTER_CMD_DELIBERATE_MAX,
+                INTER_CMD_LLM_LIGHTWEIGHT_MAX,
+                INTER_CMD_LLM_HEAVYWEIGHT_MAX,
+            ],
+        );
+        return emit(
+            value,
+            honest(by_commands(ctx.n_cmd(), 0.40, 0.80), ctx.n_cmd(), edge),
+        );
+    }
     emit(value, by_commands(ctx.n_cmd(), 0.40, 0.80))
 }
 
-/// §5.12
-pub(crate) fn command_branch_diversity(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// `behave-0.1.4` branch-diversity split (D-BRANCH): with line-edited first
+/// tokens the reference's 0.70 sits at the median of generated LW-sim
+/// playbooks; 0.65 separates HUMAN from LW-sim on unseen seeds.
+pub const BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN: f64 = 0.65;
+
+/// §5.12 (D-BRANCH, D-CONF in `behave-0.1.4`).
+pub(crate) fn command_branch_diversity(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
@@ -51,6 +73,15 @@ pub(crate) fn command_branch_diversity(ctx: &SessionContext<'_>, _p: Profile) ->
         return emit("unknown", 1.0);
     }
     let r = distinct_tokens(ctx) as f64 / n as f64;
+    if p == Profile::Behave014 {
+        let t = BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN;
+        let v = if r >= t {
+            "linear_playbook"
+        } else {
+            "adaptive_branching"
+        };
+        return emit(v, honest(0.80, n, near_any(r, &[t])));
+    }
     emit(
         if r >= BRANCH_DIVERSITY_LINEAR_MIN {
             "linear_playbook"
@@ -61,10 +92,14 @@ pub(crate) fn command_branch_diversity(ctx: &SessionContext<'_>, _p: Profile) ->
     )
 }
 
-/// §5.13
-pub(crate) fn feedback_loop_engagement(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.13 (`behave-0.1.4`: skipped without output, D-EMPTY; D-CONF).
+pub(crate) fn feedback_loop_engagement(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
+        return Ok(None);
+    }
+    let behave = p == Profile::Behave014;
+    if behave && ctx.outputs.is_empty() {
         return Ok(None);
     }
     let pairs = n - 1;
@@ -83,7 +118,11 @@ pub(crate) fn feedback_loop_engagement(ctx: &SessionContext<'_>, _p: Profile) ->
             } else {
                 "fire_and_forget"
             },
-            0.75,
+            if behave {
+                honest(0.75, pairs, near_any(r, &[FEEDBACK_CORRELATION_MIN]))
+            } else {
+                0.75
+            },
         ),
     }
 }
@@ -101,11 +140,26 @@ fn pace_cv(ctx: &SessionContext<'_>) -> Result<Option<f64>, StatsError> {
     Ok(Some(cv_samp(g, m)?))
 }
 
-/// §5.14
-pub(crate) fn inter_command_consistency(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.14; `behave-0.1.4`: two-peak detection decides `bimodal`, the CV
+/// only metronomic vs variable (D-BIMODAL, D-CONF).
+pub(crate) fn inter_command_consistency(ctx: &SessionContext<'_>, p: Profile) -> R {
     let Some(cv) = pace_cv(ctx)? else {
         return Ok(None);
     };
+    if p == Profile::Behave014 {
+        let n = ctx.n_cmd();
+        let base = by_commands(n, 0.40, 0.75);
+        if crate::bimodality::is_bimodal(&ctx.inter_cmd_iats) {
+            return emit("bimodal", honest(base, ctx.inter_cmd_iats.len(), false));
+        }
+        let v = if cv < PAUSE_CV_METRONOMIC_MAX {
+            "metronomic"
+        } else {
+            "variable"
+        };
+        let edge = near_any(cv, &[PAUSE_CV_METRONOMIC_MAX]);
+        return emit(v, honest(base, ctx.inter_cmd_iats.len(), edge));
+    }
     let value = if cv < PAUSE_CV_METRONOMIC_MAX {
         "metronomic"
     } else if cv >= PAUSE_CV_BIMODAL_MIN {
@@ -121,8 +175,8 @@ fn clip01(x: f64) -> f64 {
     x.clamp(0.0, 1.0)
 }
 
-/// §5.15
-pub(crate) fn cognitive_load(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.15; `behave-0.1.4`: no error component without output (D-EMPTY), D-CONF.
+pub(crate) fn cognitive_load(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
@@ -143,9 +197,15 @@ pub(crate) fn cognitive_load(ctx: &SessionContext<'_>, _p: Profile) -> R {
         sum += clip01(median(&cvs) / COGNITIVE_LOAD_CHUNKING_REF_CV);
         k += 1;
     }
-    let errored = ctx.commands.iter().filter(|c| c.errored).count();
-    sum += clip01(errored as f64 / n as f64);
-    k += 1;
+    let behave = p == Profile::Behave014;
+    if !(behave && ctx.outputs.is_empty()) {
+        let errored = ctx.commands.iter().filter(|c| c.errored).count();
+        sum += clip01(errored as f64 / n as f64);
+        k += 1;
+    }
+    if k == 0 && pace_cv(ctx)?.is_none() {
+        return Ok(None);
+    }
     if let Some(cv) = pace_cv(ctx)? {
         sum += clip01(cv / COGNITIVE_LOAD_PACE_REF_CV);
         k += 1;
@@ -158,11 +218,15 @@ pub(crate) fn cognitive_load(ctx: &SessionContext<'_>, _p: Profile) -> R {
     } else {
         "high"
     };
+    if behave {
+        let edge = near_any(load, &[COGNITIVE_LOAD_LOW_MAX, COGNITIVE_LOAD_MEDIUM_MAX]);
+        return emit(value, honest(by_commands(n, 0.40, 0.60), n, edge));
+    }
     emit(value, by_commands(n, 0.40, 0.60))
 }
 
 /// §5.16
-pub(crate) fn exploration_style(ctx: &SessionContext<'_>, _p: Profile) -> R {
+pub(crate) fn exploration_style(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
@@ -190,11 +254,17 @@ pub(crate) fn exploration_style(ctx: &SessionContext<'_>, _p: Profile) -> R {
     } else {
         "methodical"
     };
+    if p == Profile::Behave014 {
+        // D-CONF rule 2 on the statistic that decided the label.
+        let edge = near_any(j, &[EXPLORATION_CHAOTIC_BACKTRACK_MIN])
+            || (value != "chaotic" && near_any(rep, &[EXPLORATION_TARGETED_REP_MIN]));
+        return emit(value, honest(by_commands(n, 0.40, 0.60), n, edge));
+    }
     emit(value, by_commands(n, 0.40, 0.60))
 }
 
 /// §5.17
-pub(crate) fn planning_depth(ctx: &SessionContext<'_>, _p: Profile) -> R {
+pub(crate) fn planning_depth(ctx: &SessionContext<'_>, p: Profile) -> R {
     let g = &ctx.inter_cmd_iats;
     if g.is_empty() {
         return Ok(None);
@@ -209,11 +279,19 @@ pub(crate) fn planning_depth(ctx: &SessionContext<'_>, _p: Profile) -> R {
     } else {
         "shallow"
     };
+    if p == Profile::Behave014 {
+        let edge = near_any(deep, &[PLANNING_DEEP_MIN])
+            || (value != "deep" && near_any(reactive, &[PLANNING_REACTIVE_MIN]));
+        return emit(
+            value,
+            honest(by_commands(ctx.n_cmd(), 0.40, 0.65), g.len(), edge),
+        );
+    }
     emit(value, by_commands(ctx.n_cmd(), 0.40, 0.65))
 }
 
 /// §5.18
-pub(crate) fn tool_vocabulary(ctx: &SessionContext<'_>, _p: Profile) -> R {
+pub(crate) fn tool_vocabulary(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
@@ -226,6 +304,13 @@ pub(crate) fn tool_vocabulary(ctx: &SessionContext<'_>, _p: Profile) -> R {
     } else {
         "moderate"
     };
+    if p == Profile::Behave014 {
+        let edge = near_any(
+            d as f64,
+            &[TOOL_VOCAB_NARROW_MAX as f64, TOOL_VOCAB_BROAD_MIN as f64],
+        );
+        return emit(value, honest(by_commands(n, 0.40, 0.70), n, edge));
+    }
     emit(value, by_commands(n, 0.40, 0.70))
 }
 
@@ -259,7 +344,7 @@ pub(crate) fn retry_tactic(ctx: &SessionContext<'_>, _p: Profile) -> R {
 }
 
 /// §5.20
-pub(crate) fn frustration_typing(ctx: &SessionContext<'_>, _p: Profile) -> R {
+pub(crate) fn frustration_typing(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n < 2 {
         return Ok(None);
@@ -294,6 +379,17 @@ pub(crate) fn frustration_typing(ctx: &SessionContext<'_>, _p: Profile) -> R {
     } else {
         "high"
     };
+    if p == Profile::Behave014 {
+        let edge = near_any(delta, &[FRUSTRATION_LOW_MAX, FRUSTRATION_MODERATE_MAX]);
+        return emit(
+            value,
+            honest(
+                by_commands(post_err.len(), 0.40, 0.60),
+                post_err.len(),
+                edge,
+            ),
+        );
+    }
     emit(value, by_commands(post_err.len(), 0.40, 0.60))
 }
 
@@ -307,7 +403,7 @@ pub(crate) fn fallback_to_man(ctx: &SessionContext<'_>, _p: Profile) -> R {
             continue;
         }
         errored += 1;
-        if i + 1 < n && crate::lexicon::token_in(ctx.token(i + 1), HELP_TOKENS) {
+        if i + 1 < n && ctx.token_in(i + 1, HELP_TOKENS) {
             present = true;
         }
     }

@@ -62,10 +62,17 @@ pub(crate) fn arousal(ctx: &SessionContext<'_>, _p: Profile) -> R {
     emit(value, cap(if enough { 0.50 } else { 0.30 }))
 }
 
-/// §5.37
-pub(crate) fn stress_response(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.37; `behave-0.1.4` (D-STRESS): after errors the operator speeds up
+/// (post-error typing ≥ 1.2× faster) — with a rising error rate (commands
+/// typed right after an error fail more often than the others) that is
+/// distress, otherwise eustress; no speed-up is none. Skipped without
+/// output (D-EMPTY).
+pub(crate) fn stress_response(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
+        return Ok(None);
+    }
+    if p == Profile::Behave014 && ctx.outputs.is_empty() {
         return Ok(None);
     }
     let mut post = Vec::new();
@@ -89,6 +96,30 @@ pub(crate) fn stress_response(ctx: &SessionContext<'_>, _p: Profile) -> R {
         let mb = median(&base);
         if mb <= 0.0 {
             "none"
+        } else if p == Profile::Behave014 {
+            let ratio = mp / mb;
+            if ratio <= 1.0 / STRESS_DISTRESS_RATIO_MIN {
+                let (mut pe, mut pn, mut oe, mut on) = (0usize, 0usize, 0usize, 0usize);
+                for i in 0..n {
+                    let after_error = i > 0 && ctx.commands[i - 1].errored;
+                    let e = usize::from(ctx.commands[i].errored);
+                    if after_error {
+                        pe += e;
+                        pn += 1;
+                    } else {
+                        oe += e;
+                        on += 1;
+                    }
+                }
+                // pe/pn > oe/on without division.
+                if pe * on.max(1) > oe * pn.max(1) {
+                    "distress_negative"
+                } else {
+                    "eustress_positive"
+                }
+            } else {
+                "none"
+            }
         } else {
             let ratio = mp / mb;
             if ratio >= STRESS_EUSTRESS_RATIO_MIN {

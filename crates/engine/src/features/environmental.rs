@@ -2,6 +2,7 @@
 
 use super::{emit, Emitted};
 use crate::context::{strip_ansi_in_place, PromptClass, SessionContext};
+use crate::honest::honest;
 use crate::profile::Profile;
 use crate::stats::StatsError;
 use crate::text::{find_ascii, is_ascii_letter, is_py_digit};
@@ -9,8 +10,19 @@ use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
 
-/// §5.26: modal prompt class, ties to the first-appearing class.
-pub(crate) fn shell_type(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.26: modal prompt class, ties to the first-appearing class
+/// (`behave-0.1.4`: D-PROMPT in the parser, D-CONF rule 1 on prompts).
+pub(crate) fn shell_type(ctx: &SessionContext<'_>, p: Profile) -> R {
+    let out = shell_type_ref(ctx)?;
+    match (p, out) {
+        (Profile::Behave014, Some((v, c))) => {
+            Ok(Some((v, honest(c, ctx.prompt_classes.len(), false))))
+        }
+        (_, out) => Ok(out),
+    }
+}
+
+fn shell_type_ref(ctx: &SessionContext<'_>) -> R {
     let prompts = &ctx.prompt_classes;
     if prompts.is_empty() {
         return Ok(None);
@@ -41,10 +53,21 @@ pub(crate) fn shell_type(ctx: &SessionContext<'_>, _p: Profile) -> R {
 const TMUX_MARKERS: [&[u8]; 3] = [b"\x1bPtmux;", b"\x1b[?1004", b"\x1b]2;tmux"];
 const SCREEN_MARKERS: [&[u8]; 2] = [b"\x1bP=", b"\x1b]83;"];
 
-/// §5.27: markers searched per raw output event.
-pub(crate) fn terminal_multiplexer(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.27: markers searched per raw output event. `behave-0.1.4`: skipped
+/// without output (D-EMPTY); focus reporting is not tmux and split markers
+/// count (D-MUX, searched once in the context).
+pub(crate) fn terminal_multiplexer(ctx: &SessionContext<'_>, p: Profile) -> R {
     if ctx.n_cmd() == 0 {
         return Ok(None);
+    }
+    if let (Profile::Behave014, Some(b)) = (p, &ctx.behave) {
+        if ctx.outputs.is_empty() {
+            return Ok(None);
+        }
+        return match b.mux {
+            Some(m) => emit(m, 0.85),
+            None => emit("none", 0.55),
+        };
     }
     // Every marker starts with ESC: look for markers only at ESCs.
     let (mut tmux, mut screen) = (false, false);
@@ -163,8 +186,31 @@ fn to_bcp47(v: &[u32]) -> Option<String> {
     Some(format!("{lang}-{}", region.to_ascii_uppercase()))
 }
 
-/// §5.28
-pub(crate) fn locale(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// True when `p` starts its output line (only whitespace before it).
+fn at_line_start(s: &[u32], p: usize) -> bool {
+    s[..p]
+        .iter()
+        .rev()
+        .take_while(|&&c| c != 0x0A && c != 0x0D)
+        .all(|&c| crate::text::is_py_space(c))
+}
+
+/// The full value word at `a` is `C` or `POSIX` (optionally `.codeset`).
+fn is_c_or_posix(s: &[u32], a: usize) -> bool {
+    let word: String = s[a..]
+        .iter()
+        .take_while(|&&c| is_alnum_ascii(c) || c == u32::from(b'_') || c == u32::from(b'@'))
+        .filter_map(|&c| char::from_u32(c))
+        .collect();
+    word == "C" || word == "POSIX"
+}
+
+/// §5.28; `behave-0.1.4`: C/POSIX give no locale, matches only at the start
+/// of an output line (not `XLANG=`, not the echo of a typed command),
+/// D-CONF rule 1 on the number of valid assignments (D-LOCALE).
+pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
+    let behave = p == Profile::Behave014;
+    let mut hits = 0usize;
     if ctx.n_cmd() == 0 {
         return Ok(None);
     }
@@ -201,7 +247,16 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, _p: Profile) -> R {
             break;
         };
         match locale_match_at(text, p) {
+            Some((_, a, b)) if behave && (!at_line_start(text, p) || is_c_or_posix(text, a)) => {
+                i = b.max(p + 1);
+            }
             Some((prio, a, b)) => {
+                if behave
+                    && to_bcp47(&text[a..b])
+                        .is_some_and(|v| v.chars().count() >= LOCALE_MIN_VALUE_LENGTH)
+                {
+                    hits += 1;
+                }
                 if prio > best {
                     if let Some(v) = to_bcp47(&text[a..b]) {
                         if v.chars().count() >= LOCALE_MIN_VALUE_LENGTH {
@@ -216,6 +271,7 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, _p: Profile) -> R {
         }
     }
     match value {
+        Some(v) if behave => Ok(Some((v, honest(0.80, hits, false)))),
         Some(v) => Ok(Some((v, 0.80))),
         None => Ok(None),
     }

@@ -7,6 +7,8 @@ use md5::{Digest, Md5};
 
 use super::{emit, Emitted};
 use crate::context::{Fnv, SessionContext};
+use crate::honest::{honest, near_any};
+use crate::input_units::{paste_unit_share, pasted_char_share};
 use crate::profile::Profile;
 use crate::stats::{cv_pop, fmean, median, median_u64, py_min, StatsError};
 use crate::text::encode_utf8_replace;
@@ -19,8 +21,29 @@ fn paste_ratio(ctx: &SessionContext<'_>) -> Option<f64> {
     (n > 0).then(|| ctx.paste_event_count as f64 / n as f64)
 }
 
-/// §5.1
-pub(crate) fn input_modality(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// Payload-carrying input units (the sample count of D-MODALITY/D-PASTERATE).
+fn payload_units(ctx: &SessionContext<'_>) -> usize {
+    ctx.behave
+        .as_ref()
+        .map_or(0, |b| b.units.iter().filter(|u| u.has_payload()).count())
+}
+
+/// §5.1; `behave-0.1.4`: share of pasted code points (D-MODALITY, D-CONF).
+pub(crate) fn input_modality(ctx: &SessionContext<'_>, p: Profile) -> R {
+    if let (Profile::Behave014, Some(b)) = (p, &ctx.behave) {
+        let Some(r) = pasted_char_share(&b.units) else {
+            return Ok(None);
+        };
+        let (v, c) = if r >= MODALITY_PASTED_MIN {
+            ("pasted", 0.75)
+        } else if r <= MODALITY_TYPED_MAX {
+            ("typed", 0.75)
+        } else {
+            ("mixed", 0.70)
+        };
+        let edge = near_any(r, &[MODALITY_PASTED_MIN, MODALITY_TYPED_MAX]);
+        return emit(v, honest(c, payload_units(ctx), edge));
+    }
     let Some(r) = paste_ratio(ctx) else {
         return Ok(None);
     };
@@ -33,8 +56,29 @@ pub(crate) fn input_modality(ctx: &SessionContext<'_>, _p: Profile) -> R {
     }
 }
 
-/// §5.2
-pub(crate) fn paste_burst_rate(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// `behave-0.1.4` paste_burst_rate: habitual when paste units clearly
+/// dominate (D-PASTERATE).
+pub const BEHAVE_PASTE_RATE_HABITUAL_MIN: f64 = 0.60;
+
+/// §5.2; `behave-0.1.4`: share of paste units (D-PASTERATE, D-CONF).
+pub(crate) fn paste_burst_rate(ctx: &SessionContext<'_>, p: Profile) -> R {
+    if let (Profile::Behave014, Some(b)) = (p, &ctx.behave) {
+        let Some(r) = paste_unit_share(&b.units) else {
+            return Ok(None);
+        };
+        let (v, c) = if r >= BEHAVE_PASTE_RATE_HABITUAL_MIN {
+            ("habitual", 0.80)
+        } else if r >= PASTE_RATE_OCCASIONAL_MIN {
+            ("occasional", 0.70)
+        } else {
+            ("none", 0.70)
+        };
+        let edge = near_any(
+            r,
+            &[BEHAVE_PASTE_RATE_HABITUAL_MIN, PASTE_RATE_OCCASIONAL_MIN],
+        );
+        return emit(v, honest(c, payload_units(ctx), edge));
+    }
     let Some(r) = paste_ratio(ctx) else {
         return Ok(None);
     };
@@ -47,8 +91,26 @@ pub(crate) fn paste_burst_rate(ctx: &SessionContext<'_>, _p: Profile) -> R {
     }
 }
 
-/// §5.3
-pub(crate) fn keystroke_cadence(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.3 (bursts per D-UNITS in `behave-0.1.4`; D-CONF: samples = burst IATs).
+pub(crate) fn keystroke_cadence(ctx: &SessionContext<'_>, p: Profile) -> R {
+    let out = keystroke_cadence_ref(ctx)?;
+    if p == Profile::Decnet12 {
+        return Ok(out);
+    }
+    let Some((v, c)) = out else {
+        return Ok(None);
+    };
+    let samples: usize = ctx.typing_bursts.iter().map(Vec::len).sum();
+    let cvs = ctx.burst_cvs.clone()?;
+    let edge = !cvs.is_empty()
+        && near_any(
+            median(&cvs),
+            &[CV_MACHINE_MAX, CV_STEADY_MAX, CV_BURSTY_MAX],
+        );
+    Ok(Some((v, honest(c, samples, edge))))
+}
+
+fn keystroke_cadence_ref(ctx: &SessionContext<'_>) -> R {
     if ctx.inputs.len() < MIN_INPUTS_FOR_CADENCE || ctx.typing_bursts.is_empty() {
         return Ok(None);
     }
@@ -99,13 +161,15 @@ pub(crate) fn simhash64<'t>(tokens: impl IntoIterator<Item = (&'t [u32], u64)>) 
         .fold(0u64, |h, (i, _)| h | (1u64 << i))
 }
 
-/// §5.4
-pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.4; `behave-0.1.4`: control bytes are not digraph keys and the
+/// confidence counts only digraphs with ≥ 2 flights (D-PRIVACY, D-CONF).
+pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
+    let behave = p == Profile::Behave014;
     let mut flights: HashMap<(u32, u32), Vec<f64>, BuildHasherDefault<Fnv>> = HashMap::default();
     let mut prev: Option<(f64, u32)> = None;
     let mut samples = 0usize;
     for ev in &ctx.inputs {
-        if ev.data.len() != 1 {
+        if ev.data.len() != 1 || (behave && (ev.data[0] < 0x20 || ev.data[0] == 0x7F)) {
             prev = None;
             continue;
         }
@@ -134,12 +198,39 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, _p: Profile) -> R {
         tokens.push((tok, dts.len() as u64));
     }
     let h = simhash64(tokens.iter().map(|(t, w)| (t.as_slice(), *w)));
-    let confidence = py_min(0.95, 0.40 + 0.05 * d as f64);
+    let confidence = if behave {
+        let solid = flights.values().filter(|v| v.len() >= 2).count();
+        honest(py_min(0.95, 0.40 + 0.05 * solid as f64), solid, false)
+    } else {
+        py_min(0.95, 0.40 + 0.05 * d as f64)
+    };
     Ok(Some((format!("{h:016x}"), confidence)))
 }
 
-/// §5.5
-pub(crate) fn motor_stability(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.5 (bursts per D-UNITS in `behave-0.1.4`; D-CONF near the tremor
+/// rate or CV boundary).
+pub(crate) fn motor_stability(ctx: &SessionContext<'_>, p: Profile) -> R {
+    let out = motor_stability_ref(ctx)?;
+    if p == Profile::Decnet12 {
+        return Ok(out);
+    }
+    let Some((v, c)) = out else {
+        return Ok(None);
+    };
+    let total: usize = ctx.typing_bursts.iter().map(Vec::len).sum();
+    let fast = ctx
+        .typing_bursts
+        .iter()
+        .flatten()
+        .filter(|&&x| x < TREMOR_FAST_FLOOR_S)
+        .count();
+    let cvs = ctx.burst_cvs.clone()?;
+    let edge = near_any(fast as f64 / total.max(1) as f64, &[TREMOR_RATE_MIN])
+        || (v != "tremor" && !cvs.is_empty() && near_any(median(&cvs), &[CV_STEADY_MAX]));
+    Ok(Some((v, honest(c, total, edge))))
+}
+
+fn motor_stability_ref(ctx: &SessionContext<'_>) -> R {
     if ctx.typing_bursts.is_empty() {
         return Ok(None);
     }
@@ -165,10 +256,39 @@ pub(crate) fn motor_stability(ctx: &SessionContext<'_>, _p: Profile) -> R {
     }
 }
 
-/// §5.6
-pub(crate) fn error_correction(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// `behave-0.1.4`: backspace "within ~1 s" is immediate (D-ERRCORR).
+pub const BEHAVE_BACKSPACE_IMMEDIATE_MAX_S: f64 = 1.0;
+
+/// §5.6; `behave-0.1.4`: immediate ≤ 1 s, route_around = history recall or
+/// rewriting without backspace (D-ERRCORR, D-CONF).
+pub(crate) fn error_correction(ctx: &SessionContext<'_>, p: Profile) -> R {
     if ctx.inputs.len() < ERROR_CORRECTION_MIN_INPUTS {
         return Ok(None);
+    }
+    if let (Profile::Behave014, Some(b)) = (p, &ctx.behave) {
+        let units = payload_units(ctx).max(b.units.len());
+        if ctx.backspace_count == 0 {
+            let recalls = b.recalled.iter().filter(|&&r| r).count();
+            return if ctx.kill_line_count > 0 || recalls > 0 {
+                emit(
+                    "route_around",
+                    honest(0.55, ctx.kill_line_count + recalls, false),
+                )
+            } else {
+                emit("absent", honest(0.65, units, false))
+            };
+        }
+        if ctx.backspace_iats.is_empty() {
+            return emit("deferred", honest(0.55, 0, false));
+        }
+        let m = median(&ctx.backspace_iats);
+        let edge = near_any(m, &[BEHAVE_BACKSPACE_IMMEDIATE_MAX_S]);
+        let n = ctx.backspace_iats.len();
+        return if m <= BEHAVE_BACKSPACE_IMMEDIATE_MAX_S {
+            emit("immediate", honest(0.65, n, edge))
+        } else {
+            emit("deferred", honest(0.55, n, edge))
+        };
     }
     if ctx.backspace_count == 0 {
         return if ctx.kill_line_count > 0 {
@@ -189,8 +309,38 @@ pub(crate) fn error_correction(ctx: &SessionContext<'_>, _p: Profile) -> R {
     }
 }
 
-/// §5.7
-pub(crate) fn command_chunking(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.7; `behave-0.1.4` (D-CHUNKING): `single_command` = one complete
+/// command at a time, never a pipeline or list, typing flow unmeasurable.
+pub(crate) fn command_chunking(ctx: &SessionContext<'_>, p: Profile) -> R {
+    if let (Profile::Behave014, Some(b)) = (p, &ctx.behave) {
+        let n = ctx.n_cmd();
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut cvs = Vec::new();
+        for iats in &ctx.intra_command_iats {
+            if iats.len() < CMD_CHUNKING_MIN_IATS {
+                continue;
+            }
+            let m = fmean(iats)?;
+            if m > 0.0 {
+                cvs.push(cv_pop(iats, m)?);
+            }
+        }
+        if cvs.is_empty() {
+            if b.compound.iter().any(|&c| c) {
+                return Ok(None);
+            }
+            return emit("single_command", honest(0.80, n, false));
+        }
+        let m = median(&cvs);
+        let edge = near_any(m, &[CMD_CHUNKING_FLUENT_CV_MAX]);
+        return if m < CMD_CHUNKING_FLUENT_CV_MAX {
+            emit("fluent", honest(0.65, cvs.len(), edge))
+        } else {
+            emit("fragmented", honest(0.60, cvs.len(), edge))
+        };
+    }
     match ctx.n_cmd() {
         0 => return Ok(None),
         1 => return emit("single_command", 0.80),
@@ -255,7 +405,7 @@ pub(crate) fn tab_completion(ctx: &SessionContext<'_>, _p: Profile) -> R {
 }
 
 /// §5.9
-pub(crate) fn shortcut_usage(ctx: &SessionContext<'_>, _p: Profile) -> R {
+pub(crate) fn shortcut_usage(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
@@ -274,14 +424,55 @@ pub(crate) fn shortcut_usage(ctx: &SessionContext<'_>, _p: Profile) -> R {
         "heavy"
     };
     let edge = near(r, SHORTCUT_USAGE_MODERATE_MIN) || near(r, SHORTCUT_USAGE_HEAVY_MIN);
+    if p == Profile::Behave014 {
+        // D-CONF: the same −0.2 as every other primitive (0.65 → 0.45),
+        // not the reference's flat 0.55.
+        return emit(
+            value,
+            honest(
+                if n < SHELL_MASTERY_MIN_COMMANDS {
+                    0.40
+                } else {
+                    0.65
+                },
+                n,
+                edge,
+            ),
+        );
+    }
     emit(value, mastery_confidence(n, edge, 0.65))
 }
 
-/// §5.10
-pub(crate) fn pipe_chaining_depth(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// `behave-0.1.4` pipe depth buckets on the maximum (D-PIPES): 2–3 moderate.
+pub const BEHAVE_PIPES_MODERATE_MIN: u32 = 2;
+/// 4+ deep.
+pub const BEHAVE_PIPES_DEEP_MIN: u32 = 4;
+
+/// §5.10; `behave-0.1.4`: maximum pipes in one pipeline (D-PIPES). The
+/// maximum is an integer, never within 10 % of the half-integer bucket
+/// edges, so rule 2 never applies; rule 1 counts commands.
+pub(crate) fn pipe_chaining_depth(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
+    }
+    if p == Profile::Behave014 {
+        let m = ctx.commands.iter().map(|c| c.pipe_count).max().unwrap_or(0);
+        let v = if m >= BEHAVE_PIPES_DEEP_MIN {
+            "deep"
+        } else if m >= BEHAVE_PIPES_MODERATE_MIN {
+            "moderate"
+        } else {
+            "shallow"
+        };
+        return emit(
+            v,
+            if n < SHELL_MASTERY_MIN_COMMANDS {
+                0.40
+            } else {
+                0.70
+            },
+        );
     }
     let pipes: Vec<u64> = ctx
         .commands

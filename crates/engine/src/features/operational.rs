@@ -2,15 +2,16 @@
 
 use super::{emit, Emitted};
 use crate::context::SessionContext;
-use crate::lexicon::{token_in, CLEANUP_TOKENS, INTENT_SETS, OPSEC_HISTORY_TOKENS};
+use crate::lexicon::{CLEANUP_TOKENS, INTENT_SETS, OPSEC_HISTORY_TOKENS};
 use crate::profile::Profile;
 use crate::stats::{median, py_max, StatsError};
 use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
 
-/// §5.31: modal intent, ties to the label first seen in command order.
-pub(crate) fn objective(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.31: modal intent, ties to the label first seen in command order;
+/// `behave-0.1.4`: ties by the documented precedence (D-OBJECTIVE).
+pub(crate) fn objective(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
@@ -19,8 +20,7 @@ pub(crate) fn objective(ctx: &SessionContext<'_>, _p: Profile) -> R {
     let mut counts: Vec<(usize, usize)> = Vec::new();
     let mut classified = 0usize;
     for i in 0..n {
-        let tok = ctx.token(i);
-        let Some(k) = INTENT_SETS.iter().position(|(_, set)| token_in(tok, set)) else {
+        let Some(k) = INTENT_SETS.iter().position(|(_, set)| ctx.token_in(i, set)) else {
             continue;
         };
         classified += 1;
@@ -34,7 +34,8 @@ pub(crate) fn objective(ctx: &SessionContext<'_>, _p: Profile) -> R {
     }
     let mut best = counts[0];
     for &c in &counts[1..] {
-        if c.1 > best.1 {
+        // INTENT_SETS is in precedence order: a lower index wins a tie.
+        if c.1 > best.1 || (p == Profile::Behave014 && c.1 == best.1 && c.0 < best.0) {
             best = c;
         }
     }
@@ -54,9 +55,9 @@ pub(crate) fn opsec_discipline(ctx: &SessionContext<'_>, _p: Profile) -> R {
     if n == 0 {
         return Ok(None);
     }
-    let hist = (0..n).any(|i| token_in(ctx.token(i), OPSEC_HISTORY_TOKENS));
+    let hist = (0..n).any(|i| ctx.token_in(i, OPSEC_HISTORY_TOKENS));
     let from = n.saturating_sub(EXIT_BEHAVIOR_LOOKBACK_K);
-    let tail = (from..n).any(|i| token_in(ctx.token(i), CLEANUP_TOKENS));
+    let tail = (from..n).any(|i| ctx.token_in(i, CLEANUP_TOKENS));
     let value = if !hist {
         "careless"
     } else if tail {
@@ -83,7 +84,7 @@ pub(crate) fn cleanup_behavior(ctx: &SessionContext<'_>, _p: Profile) -> R {
     let from = n.saturating_sub(CLEANUP_TAIL_K);
     let k = CLEANUP_TOKENS
         .iter()
-        .filter(|w| (from..n).any(|i| token_in(ctx.token(i), &[w])))
+        .filter(|w| (from..n).any(|i| ctx.token_in(i, &[w])))
         .count();
     let value = if k >= CLEANUP_THOROUGH_MIN_DISTINCT {
         "thorough"
@@ -103,7 +104,7 @@ pub(crate) fn cleanup_behavior(ctx: &SessionContext<'_>, _p: Profile) -> R {
 }
 
 /// §5.34
-pub(crate) fn multi_actor_indicators(ctx: &SessionContext<'_>, _p: Profile) -> R {
+pub(crate) fn multi_actor_indicators(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n < MULTI_ACTOR_MIN_COMMANDS {
         return Ok(None);
@@ -135,6 +136,16 @@ pub(crate) fn multi_actor_indicators(ctx: &SessionContext<'_>, _p: Profile) -> R
     let a = median(&pa);
     let b = median(&pb);
     let den = py_max(a, b);
+    let conf = if p == Profile::Behave014 && den > 0.0 {
+        // D-CONF rule 2 on the half-to-half typing-speed change.
+        crate::honest::honest(
+            conf,
+            pa.len().min(pb.len()),
+            crate::honest::near((a - b).abs() / den, MULTI_ACTOR_HANDOFF_DELTA),
+        )
+    } else {
+        conf
+    };
     if den > 0.0 && (a - b).abs() / den > MULTI_ACTOR_HANDOFF_DELTA {
         emit("handoff_detected", conf)
     } else {

@@ -2,18 +2,44 @@
 
 use super::{emit, Emitted};
 use crate::context::SessionContext;
-use crate::lexicon::{token_in, CLEANUP_TOKENS, GRACEFUL_EXIT_TOKENS, LANDING_RITUAL_TOKENS};
+use crate::honest::{honest, near_any};
+use crate::lexicon::{CLEANUP_TOKENS, GRACEFUL_EXIT_TOKENS, LANDING_RITUAL_TOKENS};
 use crate::profile::Profile;
 use crate::stats::{fmean, py_max, stdev, StatsError};
 use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
 
-/// §5.22
-pub(crate) fn session_duration(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// Registry buckets of `session_duration` (D-DURATION): short < 15 min,
+/// medium 15–90 min, long 90 min–4 h, marathon > 4 h.
+pub const BEHAVE_SESSION_DURATION_EDGES_S: [f64; 3] = [900.0, 5_400.0, 14_400.0];
+
+/// §5.22; `behave-0.1.4`: registry buckets (D-DURATION), D-CONF.
+pub(crate) fn session_duration(ctx: &SessionContext<'_>, p: Profile) -> R {
     let d = ctx.duration_s;
     if d <= 0.0 && ctx.n_cmd() == 0 {
         return Ok(None);
+    }
+    if p == Profile::Behave014 {
+        let [short, medium, long] = BEHAVE_SESSION_DURATION_EDGES_S;
+        let v = if d < short {
+            "short"
+        } else if d < medium {
+            "medium"
+        } else if d < long {
+            "long"
+        } else {
+            "marathon"
+        };
+        // One measurement of the whole session: rule 1 does not apply.
+        return emit(
+            v,
+            honest(
+                0.85,
+                usize::MAX,
+                near_any(d, &BEHAVE_SESSION_DURATION_EDGES_S),
+            ),
+        );
     }
     let value = if d < SESSION_DURATION_SHORT_MAX {
         "short"
@@ -80,44 +106,63 @@ pub(crate) fn escalation_pattern(ctx: &SessionContext<'_>, _p: Profile) -> R {
     emit(value, conf)
 }
 
-/// §5.24
-pub(crate) fn landing_ritual(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.24 (`behave-0.1.4`: rule 1 caps fewer than 5 commands at 0.5, D-CONF).
+pub(crate) fn landing_ritual(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
     }
     let hits = (0..n.min(LANDING_RITUAL_FIRST_N))
-        .filter(|&i| token_in(ctx.token(i), LANDING_RITUAL_TOKENS))
+        .filter(|&i| ctx.token_in(i, LANDING_RITUAL_TOKENS))
         .count();
     let value = if hits >= LANDING_RITUAL_HIT_MIN {
         "present"
     } else {
         "absent"
     };
-    emit(
-        value,
-        if n < LANDING_RITUAL_MIN_COMMANDS {
-            0.40
-        } else {
-            0.65
-        },
-    )
+    let conf = if n < LANDING_RITUAL_MIN_COMMANDS {
+        0.40
+    } else {
+        0.65
+    };
+    if p == Profile::Behave014 {
+        return emit(value, honest(conf, n, false));
+    }
+    emit(value, conf)
 }
 
-/// §5.25
-pub(crate) fn exit_behavior(ctx: &SessionContext<'_>, _p: Profile) -> R {
+/// §5.25; `behave-0.1.4`: an exit command is graceful with or without a
+/// following prompt (D-EXIT), skipped without output (D-EMPTY), D-CONF.
+pub(crate) fn exit_behavior(ctx: &SessionContext<'_>, p: Profile) -> R {
     let n = ctx.n_cmd();
     if n == 0 {
         return Ok(None);
     }
+    if p == Profile::Behave014 {
+        if ctx.outputs.is_empty() {
+            return Ok(None);
+        }
+        let (v, c) = if ctx.token_in(n - 1, GRACEFUL_EXIT_TOKENS) {
+            ("graceful", 0.65)
+        } else if !ctx.commands[n - 1].followed_by_prompt {
+            ("abrupt", 0.45)
+        } else if (n.saturating_sub(EXIT_BEHAVIOR_LOOKBACK_K)..n)
+            .any(|i| ctx.token_in(i, CLEANUP_TOKENS))
+        {
+            ("cleanup", 0.65)
+        } else {
+            ("graceful", 0.65)
+        };
+        return emit(v, honest(c, n, false));
+    }
     if !ctx.commands[n - 1].followed_by_prompt {
         return emit("abrupt", 0.45);
     }
-    if token_in(ctx.token(n - 1), GRACEFUL_EXIT_TOKENS) {
+    if ctx.token_in(n - 1, GRACEFUL_EXIT_TOKENS) {
         return emit("graceful", 0.65);
     }
     let from = n.saturating_sub(EXIT_BEHAVIOR_LOOKBACK_K);
-    if (from..n).any(|i| token_in(ctx.token(i), CLEANUP_TOKENS)) {
+    if (from..n).any(|i| ctx.token_in(i, CLEANUP_TOKENS)) {
         return emit("cleanup", 0.65);
     }
     emit("graceful", 0.65)

@@ -29,15 +29,17 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
+use decnet_engine::features::circadian::usable_session_epoch;
 use decnet_engine::reader::SessionEntry;
-use decnet_engine::{extract_session, ExtractParams, Observation, Profile, Text};
+use decnet_engine::{extract_session_at, ExtractParams, Observation, Profile, Text};
 
 use crate::shard_file::{index_file, read_session};
 
 #[derive(Debug, clap::Args)]
 pub struct ExtractArgs {
-    /// Engine profile.
-    #[arg(long, default_value = "decnet-1.2")]
+    /// Engine profile: `behave-0.1.4` (default; registry-faithful, see
+    /// docs/DEVIATIONS.md) or `decnet-1.2` (bit-exact with the reference).
+    #[arg(long, default_value = "behave-0.1.4")]
     pub profile: String,
     /// Decky name used in evidence_ref.
     #[arg(long, default_value = "local")]
@@ -129,14 +131,22 @@ impl Job<'_> {
                 .collect();
             evidence.extend_from_slice(&entry.sid);
             let evidence_str = lossy(&evidence);
+            let now_ts = now();
             let params = ExtractParams {
                 sid: &sid_str,
                 evidence_ref: Some(&evidence_str),
                 source: self.source,
                 profile: self.profile,
-                now_ts: now(),
+                now_ts,
             };
-            let mut obs = match extract_session(&events, &params) {
+            // The header's timestamp, when it is an integer epoch (the reader
+            // keeps the first header timestamp that is a number).
+            let header_epoch = entry
+                .header_timestamp
+                .filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)
+                .map(|t| t as i64);
+            let epoch = usable_session_epoch(header_epoch, now_ts);
+            let mut obs = match extract_session_at(&events, &params, epoch) {
                 Ok(o) => o,
                 Err(e) => {
                     eprintln!(
@@ -187,7 +197,11 @@ pub fn write_observation(out: &mut Vec<u8>, sid: &[u32], evidence: &[u32], o: &O
     out.extend_from_slice(b",\"primitive\":");
     write_str(out, o.primitive);
     out.extend_from_slice(b",\"value\":");
-    write_str(out, &o.value);
+    if o.value_is_json() {
+        out.extend_from_slice(o.value.as_bytes());
+    } else {
+        write_str(out, &o.value);
+    }
     out.extend_from_slice(b",\"confidence\":");
     write_f64(out, o.confidence);
     out.extend_from_slice(b",\"window_start_ts\":");

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::line::{parse_event, read_line, scan_line, LineKind, SkipReason};
+use super::line::{parse_event, read_line_with, scan_line, LineKind, SkipReason};
 use super::lines::LineSplitter;
 use crate::event::{Event, Text};
 
@@ -209,11 +209,12 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
     let mut sessions: Vec<(GroupedSession, bool)> = Vec::new();
     let mut by_sid: HashMap<Text, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
     let mut sid = Text::new();
+    let mut scratch = Text::new();
     // Consecutive lines usually share a sid: skip the lookup then.
     let mut last: Option<usize> = None;
     for (k, l) in LineSplitter::new(shard, true).enumerate() {
         let line_no = k as u64 + 1;
-        let (kind, event) = read_line(&shard[l.start..l.end], &mut sid);
+        let (kind, event) = read_line_with(&shard[l.start..l.end], &mut sid, &mut scratch);
         if matches!(kind, LineKind::Skip(_)) && sid.is_empty() {
             continue;
         }

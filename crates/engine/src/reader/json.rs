@@ -286,7 +286,8 @@ impl Scanner<'_> {
                 if special_bytes(x) | (x & HIGH) != 0 {
                     break;
                 }
-                out.extend(chunk.iter().map(|&c| u32::from(c)));
+                let wide: [u32; 8] = std::array::from_fn(|k| u32::from(chunk[k]));
+                out.extend_from_slice(&wide);
                 i += 8;
             }
             let c = *b.get(i)?;
@@ -773,6 +774,9 @@ fn hex4(h: Option<&[u8]>) -> Option<u32> {
 /// it raises (`OverflowError`: an integer too large for a float). Integer
 /// `-0` is the int 0, so it converts to `+0.0`; `1e400` is `inf`.
 pub fn number_value(lit: &[u8], float: bool) -> Option<f64> {
+    if let Some(v) = short_decimal(lit) {
+        return Some(v);
+    }
     let s = std::str::from_utf8(lit).ok()?;
     let v: f64 = s.parse().ok()?;
     if float {
@@ -783,5 +787,103 @@ pub fn number_value(lit: &[u8], float: bool) -> Option<f64> {
         Some(0.0)
     } else {
         Some(v)
+    }
+}
+
+/// Exact fast conversion of a short non-negative decimal literal (`123`,
+/// `83.310191`: no sign, no exponent), else `None`. Taken only when the
+/// digits form an integer `w < 2^53` and there are at most 15 fraction
+/// digits: `w` and `10^k` are then exact in f64, so one IEEE division is
+/// correctly rounded, the same f64 as `str::parse` (Clinger's fast path).
+#[inline]
+fn short_decimal(lit: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    if lit.is_empty() || lit.len() > 17 {
+        return None;
+    }
+    let mut w: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac: Option<usize> = None;
+    for &c in lit {
+        match c {
+            b'0'..=b'9' => {
+                w = w * 10 + u64::from(c - b'0');
+                digits += 1;
+                if let Some(f) = frac.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+    }
+    // At most 17 bytes: `w < 10^17` did not overflow.
+    let k = frac.unwrap_or(0);
+    if digits == 0 || w >= 1 << 53 || k > 15 {
+        return None;
+    }
+    // `w < 2^53`: the cast is exact.
+    Some(w as f64 / POW10[k])
+}
+
+#[cfg(test)]
+mod short_decimal_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20000))]
+        #[test]
+        fn equals_std_parse(int in prop_oneof![0u64..1_000_000, 0u64..100_000_000_000_000_000], frac_digits in 0usize..18) {
+            let s = int.to_string();
+            let lit = if frac_digits > 0 && frac_digits < s.len() {
+                format!("{}.{}", &s[..s.len() - frac_digits], &s[s.len() - frac_digits..])
+            } else if frac_digits > 0 {
+                format!("0.{}{}", "0".repeat(frac_digits - s.len()), s)
+            } else {
+                s
+            };
+            let want: f64 = lit.parse().unwrap_or(f64::NAN);
+            if let Some(got) = short_decimal(lit.as_bytes()) {
+                prop_assert_eq!(got.to_bits(), want.to_bits(), "{}", lit);
+            }
+        }
+    }
+
+    #[test]
+    fn edge_literals() {
+        for lit in [
+            "0",
+            "0.0",
+            "1",
+            "83.310191",
+            "0.054340",
+            "999999999999999",
+            "0.000000000000001",
+            "123456789.012345",
+            "1234567890123456",
+            "9007199254740991",
+        ] {
+            let want: f64 = lit.parse().unwrap_or(f64::NAN);
+            assert_eq!(
+                short_decimal(lit.as_bytes()).map(f64::to_bits),
+                Some(want.to_bits()),
+                "{lit}"
+            );
+        }
+        for lit in [
+            "",
+            ".",
+            "1.2.3",
+            "-1",
+            "1e5",
+            "12345678901234567",
+            "9007199254740993",
+            "0.1234567890123456",
+        ] {
+            assert_eq!(short_decimal(lit.as_bytes()), None, "{lit}");
+        }
     }
 }

@@ -128,11 +128,21 @@ pub fn parse_line(line: &[u8]) -> LineOutcome {
 /// Classifies and decodes one line in a single pass: the sid goes to `sid`
 /// (as [`scan_line`]), the event (for [`LineKind::Event`] only) is returned.
 pub fn read_line(line: &[u8], sid: &mut Text) -> (LineKind, Option<Event>) {
+    read_line_with(line, sid, &mut Text::new())
+}
+
+/// [`read_line`] decoding through the caller's `scratch` buffer, so the
+/// event's text is allocated once at its exact length.
+pub fn read_line_with(
+    line: &[u8],
+    sid: &mut Text,
+    scratch: &mut Text,
+) -> (LineKind, Option<Event>) {
     sid.clear();
-    let mut data = Text::new();
-    if let Some(f) = fast_event(line, Some(&mut data)) {
+    if let Some(f) = fast_event(line, Some(scratch)) {
         if let Some(t) = fast_time(line, &f) {
             sid.extend(line[f.sid_start..f.sid_end].iter().map(|&b| u32::from(b)));
+            let data = scratch.as_slice().to_vec();
             return (LineKind::Event, Some(fast_to_event(&f, t, data)));
         }
     }

@@ -278,7 +278,9 @@ impl Scanner<'_> {
         let mut i = self.i;
         out.reserve(b.len().saturating_sub(i));
         loop {
-            // Plain ASCII runs, 8 bytes at a time.
+            // Plain ASCII run: find its end 8 bytes at a time, then widen
+            // it in one go.
+            let run = i;
             while let Some(chunk) = b.get(i..i + 8) {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(chunk);
@@ -286,9 +288,10 @@ impl Scanner<'_> {
                 if special_bytes(x) | (x & HIGH) != 0 {
                     break;
                 }
-                let wide: [u32; 8] = std::array::from_fn(|k| u32::from(chunk[k]));
-                out.extend_from_slice(&wide);
                 i += 8;
+            }
+            if i > run {
+                out.extend(b[run..i].iter().map(|&c| u32::from(c)));
             }
             let c = *b.get(i)?;
             match c {

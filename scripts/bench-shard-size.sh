@@ -85,14 +85,19 @@ cd "$ROOT"
 out=$(SHARD_SIZE_ROOT="$DIR/root" SHARD_SIZE_SID="$SID" SHARD_SIZE_DECKIES="small,large" \
     cargo test -q --release -p decnet-profiler --test proof_shard_size -- --ignored --nocapture --test-threads=1 2>&1) || {
     echo "$out" >&2; exit 1; }
-echo "$out" | grep '^bench-shard-size:' | sed 's/^bench-shard-size: //' | python3 -c '
-import json, sys
-rows = [json.loads(l) for l in sys.stdin]
+echo "$out" | grep '^bench-shard-size:' | sed 's/^bench-shard-size: //' > "$DIR/result.jsonl"
+python3 - "$DIR/result.jsonl" <<'EOF'
+import json, os, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
 s, l = rows[0], rows[1]
-print(f"machine: {open(\"/proc/cpuinfo\").read().split(\"model name\")[1].split(\":\")[1].splitlines()[0].strip()}, {__import__(\"os\").cpu_count()} cores")
+model = next((x.split(":", 1)[1].strip() for x in open("/proc/cpuinfo") if x.startswith("model name")), "?")
+print(f"machine: {model}, {os.cpu_count()} cores")
 for r in rows:
-    print(f"{r[\"decky\"]:6} shard {r[\"bytes\"]/1e6:9.1f} MB: index build {r[\"index_build_s\"]*1e3:9.1f} ms, warm one-session {r[\"warm_session_ms\"]:7.3f} ms ({r[\"observations\"]} observations), peak RSS so far {r[\"vm_hwm_kb\"]/1024:.1f} MB")
+    print(f"{r['decky']:6} shard {r['bytes'] / 1e6:9.1f} MB: index build {r['index_build_s'] * 1e3:9.1f} ms, "
+          f"warm one-session {r['warm_session_ms']:7.3f} ms ({r['observations']} observations), "
+          f"peak RSS so far {r['vm_hwm_kb'] / 1024:.1f} MB")
 ratio = l["warm_session_ms"] / s["warm_session_ms"]
-print(f"ratio large/small (warm): {ratio:.2f}x (target <= 2x: {\"met\" if ratio <= 2 else \"MISSED\"})")
-print(f"peak RSS of the bench process: {l[\"vm_hwm_kb\"]/1024:.1f} MB (target <= 64 MB: {\"met\" if l[\"vm_hwm_kb\"] <= 65536 else \"MISSED\"})")
-'
+print(f"ratio large/small (warm): {ratio:.2f}x (target <= 2x: {'met' if ratio <= 2 else 'MISSED'})")
+print(f"peak RSS of the bench process: {l['vm_hwm_kb'] / 1024:.1f} MB "
+      f"(target <= 64 MB: {'met' if l['vm_hwm_kb'] <= 65536 else 'MISSED'})")
+EOF

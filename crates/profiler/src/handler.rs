@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use decnet_engine::{extract_session, ExtractParams, Observation, Profile};
+use decnet_engine::{extract_session_at, ExtractParams, Observation, Profile};
 
 use crate::announce::Announcer;
 use crate::config::AttackerMode;
@@ -370,7 +370,15 @@ fn locate_and_extract(
         profile,
         now_ts: now_ts(),
     };
-    match extract_session(&read.events, &params) {
+    // Session epoch for epoch windows and circadian primitives (profile
+    // behave-0.1.4; the CLI does the same): an integer header timestamp.
+    let epoch = decnet_engine::features::circadian::usable_session_epoch(
+        read.header_timestamp
+            .filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)
+            .map(|t| t as i64),
+        params.now_ts,
+    );
+    match extract_session_at(&read.events, &params, epoch) {
         Ok(obs) => Located::Extracted(shard, obs),
         Err(_) => Located::Raised,
     }

@@ -168,7 +168,8 @@ fn handler(store: Arc<AnyStore>, root: &ArtifactsRoot, attackers: AttackerMode) 
         store,
         root.clone(),
         Arc::new(ShardCache::new()),
-        decnet_engine::Profile::default(),
+        // The counts below are the reference engine's (decnet-1.2).
+        decnet_engine::Profile::Decnet12,
         decnet_engine::DEFAULT_SOURCE.into(),
         attackers,
     ))

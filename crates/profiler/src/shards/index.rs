@@ -43,6 +43,9 @@ pub struct SessionRead {
     pub events: Vec<Event>,
     /// A line makes the reference raise: the session yields nothing.
     pub raises: bool,
+    /// The session header's numeric `timestamp` (epoch source of the
+    /// `behave-0.1.4` profile, docs/DEVIATIONS.md D-EPOCH).
+    pub header_timestamp: Option<f64>,
 }
 
 /// The per-shard indexes of one artifacts root. Blocking: call from
@@ -165,6 +168,7 @@ impl ShardCache {
                     return Ok(SessionRead {
                         events: Vec::new(),
                         raises: true,
+                        header_timestamp: s.header_timestamp,
                     })
                 }
                 Some(s) => s.clone(),
@@ -175,6 +179,7 @@ impl ShardCache {
         Ok(SessionRead {
             events,
             raises: false,
+            header_timestamp: entry.header_timestamp,
         })
     }
 

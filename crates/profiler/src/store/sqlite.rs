@@ -162,7 +162,11 @@ impl Store for SqliteStore {
             .bind(&o.id)
             .bind(&o.identity_ref)
             .bind(o.primitive)
-            .bind(value_json(&o.value))
+            .bind(if o.value_is_json() {
+                o.value.clone()
+            } else {
+                value_json(&o.value)
+            })
             .bind(o.confidence)
             .bind(o.window_start_ts)
             .bind(o.window_end_ts)

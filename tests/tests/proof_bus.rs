@@ -214,16 +214,30 @@ fn hostile_payloads_and_frames_on_the_bus() {
         }
     }
     let text = std::fs::read_to_string(dir.path().join("payloads.jsonl")).unwrap_or_default();
-    let mut evs = Vec::new();
+    // Hostile payloads one per publisher run (DECNET's client refuses some,
+    // e.g. a body over its 1 MiB frame limit: that is the client's business,
+    // counted, not a failure), then the good sessions after them.
+    let mut good_evs = Vec::new();
     let mut hostile = 0;
+    let mut refused_by_client = 0;
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
-        if v["expect"] != "stored" {
+        let ev = json!({"topic": "attacker.session.ended", "type": "session.ended", "payload": v["payload"]});
+        if v["expect"] == "stored" {
+            good_evs.push(ev);
+        } else {
             hostile += 1;
+            if publish(&python, bus.socket(), &[ev], 0).is_err() {
+                refused_by_client += 1;
+            }
         }
-        evs.push(json!({"topic": "attacker.session.ended", "type": "session.ended", "payload": v["payload"]}));
     }
-    if let Err(e) = publish(&python, bus.socket(), &evs, 2) {
+    assert!(
+        d.is_running(),
+        "daemon died on hostile payloads:\n{}",
+        d.log()
+    );
+    if let Err(e) = publish(&python, bus.socket(), &good_evs, 2) {
         panic!("{e}");
     }
     let done = wait_until(Duration::from_secs(60), || db.observations().len() >= total);
@@ -266,5 +280,5 @@ fn hostile_payloads_and_frames_on_the_bus() {
     );
     assert!(!log.contains(&"a".repeat(100)), "log echoes an absurd sid");
     assert!(!log.contains("etc/passwd"), "log echoes a hostile path");
-    eprintln!("bus hostile: {frames} raw frames, {hostile} hostile payloads; {stored} good sessions stored once");
+    eprintln!("bus hostile: {frames} raw frames, {hostile} hostile payloads ({refused_by_client} refused by DECNET's client); {stored} good sessions stored once");
 }

@@ -169,6 +169,21 @@ fn row(decky: &str, service: &str, ip: &str, fields: String) -> LogRow {
     }
 }
 
+/// Kills the children of a (strace) process when dropped.
+struct Reaper(Option<u32>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default();
+            for k in kids.split_whitespace() {
+                let _ = Command::new("kill").args(["-KILL", k]).status();
+            }
+        }
+    }
+}
+
 /// Whether strace can trace a child here (ptrace may be forbidden).
 fn strace_works() -> bool {
     Command::new("strace")
@@ -219,6 +234,9 @@ fn daemon_refuses_hostile_rows_and_serves_the_good_ones() {
         Ok(d) => d,
         Err(e) => panic!("{e}"),
     };
+    // If the test fails, killing strace would leave the traced daemon
+    // running: kill strace's children first.
+    let _reaper = Reaper(d.pid().filter(|_| traced));
 
     let esc = man["cases"]
         .as_array()

@@ -19,6 +19,8 @@ fn spawn(url: &str, root: &Path, cfg: &Path) -> Child {
         .arg(cfg)
         .args(["--database-url", url, "--artifacts-root"])
         .arg(root)
+        // The counts below are the reference engine's (decnet-1.2).
+        .args(["--profile", "decnet-1.2"])
         .env("DECNET_BUS_ENABLED", "false")
         .env("DECNET_PROFILER__POLL__INTERVAL_S", "1")
         .env("DECNET_PROFILER__ARTIFACTS__WATCH", "false")
@@ -213,7 +215,7 @@ async fn backfill_profiles_what_is_missing_and_is_resumable() {
             .args(["--database-url", &url, "--artifacts-root"])
             .arg(&root)
             .env("DECNET_CONFIG", "/nonexistent")
-        .env_remove("DECNET_DB_URL")
+            .env_remove("DECNET_DB_URL")
             .env_remove("DECNET_DB_TYPE")
             .output()
             .unwrap();
@@ -247,10 +249,10 @@ fn replay_exit_codes() {
     assert_eq!(ok.status.code(), Some(0));
     let out = String::from_utf8(ok.stdout).unwrap();
     assert!(
-        out.contains("[HUMAN]      sessions=1 observations=36 distinct_primitives=36"),
+        out.contains("[HUMAN]      sessions=1 observations=40 distinct_primitives=40"),
         "{out}"
     );
-    assert!(out.contains("[CLAUDE-CL]  sessions=2 observations=50 distinct_primitives=25"));
+    assert!(out.contains("[CLAUDE-CL]  sessions=2 observations=58 distinct_primitives=29"));
     assert!(out.ends_with("smoke: OK — all classes emit observations end-to-end\n"));
     // A class whose session yields nothing regresses.
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,9 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
-use decnet_engine::reader::{index::SkippedLine, line::parse_event, SessionEntry, ShardIndex};
+use decnet_engine::reader::{
+    index::SkippedLine, line::parse_event, LineSpan, SessionEntry, ShardIndex,
+};
 use decnet_engine::Event;
 
 /// Bytes read per call in the indexing pass.
@@ -76,7 +78,21 @@ pub fn read_session(
     entry: &SessionEntry,
     buf: &mut Vec<u8>,
 ) -> io::Result<Vec<Event>> {
-    let spans = &entry.spans;
+    read_spans(file, &entry.spans, buf, MAX_GAP, MAX_READ)
+}
+
+/// Reads and parses the event lines at `spans` (file order). Lines at most
+/// `max_gap` bytes apart are fetched with one positioned read of at most
+/// `max_read` bytes; the daemon passes a small gap so a session interleaved
+/// with many others costs O(its own bytes). A span that no longer parses as
+/// an event is dropped.
+pub fn read_spans(
+    file: &File,
+    spans: &[LineSpan],
+    buf: &mut Vec<u8>,
+    max_gap: u64,
+    max_read: u64,
+) -> io::Result<Vec<Event>> {
     let mut events = Vec::with_capacity(spans.len());
     let mut i = 0;
     while i < spans.len() {
@@ -86,7 +102,7 @@ pub fn read_session(
         while j < spans.len() {
             let s = spans[j];
             let s_end = s.offset + s.len;
-            if s.offset < end || s.offset - end > MAX_GAP || s_end - start > MAX_READ {
+            if s.offset < end || s.offset - end > max_gap || s_end - start > max_read {
                 break;
             }
             end = s_end;
@@ -97,8 +113,8 @@ pub fn read_session(
         buf.resize(len, 0);
         file.read_exact_at(buf, start)?;
         for s in &spans[i..j] {
-            let a = (s.offset - start) as usize;
-            let b = a + s.len as usize;
+            let a = usize::try_from(s.offset - start).map_err(io::Error::other)?;
+            let b = a + usize::try_from(s.len).map_err(io::Error::other)?;
             if let Some(ev) = buf.get(a..b).and_then(parse_event) {
                 events.push(ev);
             }

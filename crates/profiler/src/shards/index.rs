@@ -17,14 +17,15 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use decnet_engine::reader::{line::parse_event, LineSpan, ShardIndex};
+use decnet_engine::reader::ShardIndex;
 use decnet_engine::Event;
 
 use super::{ArtifactsRoot, PathError, ShardPath};
+use crate::shard_file::read_spans;
 
 /// Shards whose index is kept warm.
 const MAX_ENTRIES: usize = 256;
@@ -175,7 +176,7 @@ impl ShardCache {
             }
         };
         let file = File::open(&shard.path)?;
-        let events = read_spans(&file, &entry.spans)?;
+        let events = read_spans(&file, &entry.spans, &mut Vec::new(), MAX_GAP, MAX_READ)?;
         Ok(SessionRead {
             events,
             raises: false,
@@ -203,40 +204,6 @@ impl ShardCache {
 const MAX_GAP: u64 = 4096;
 /// Upper bound of one coalesced read.
 const MAX_READ: u64 = 1 << 20;
-
-/// Reads and parses the event lines at `spans` (file order).
-fn read_spans(file: &File, spans: &[LineSpan]) -> io::Result<Vec<Event>> {
-    let mut events = Vec::with_capacity(spans.len());
-    let mut buf = Vec::new();
-    let mut i = 0;
-    while i < spans.len() {
-        let start = spans[i].offset;
-        let mut end = start + spans[i].len;
-        let mut j = i + 1;
-        while j < spans.len() {
-            let s = spans[j];
-            let s_end = s.offset + s.len;
-            if s.offset < end || s.offset - end > MAX_GAP || s_end - start > MAX_READ {
-                break;
-            }
-            end = s_end;
-            j += 1;
-        }
-        let len = usize::try_from(end - start).map_err(|_| io::Error::other("line too long"))?;
-        buf.clear();
-        buf.resize(len, 0);
-        file.read_exact_at(&mut buf, start)?;
-        for s in &spans[i..j] {
-            let a = usize::try_from(s.offset - start).map_err(io::Error::other)?;
-            let b = a + usize::try_from(s.len).map_err(io::Error::other)?;
-            if let Some(ev) = buf.get(a..b).and_then(parse_event) {
-                events.push(ev);
-            }
-        }
-        i = j;
-    }
-    Ok(events)
-}
 
 #[cfg(test)]
 mod tests {

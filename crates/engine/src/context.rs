@@ -145,8 +145,9 @@ impl<'a> SessionContext<'a> {
         };
         let kept = |i: usize| !hidden.get(i).copied().unwrap_or(false);
         // §3.1 partition and span.
-        let mut inputs = Vec::new();
-        let mut outputs = Vec::new();
+        let n_in = events.iter().filter(|e| e.kind == EventKind::Input).count();
+        let mut inputs = Vec::with_capacity(n_in);
+        let mut outputs = Vec::with_capacity(events.len() - n_in);
         let mut t_last = 0.0f64;
         for (i, ev) in events.iter().enumerate() {
             if ev.t > t_last {
@@ -753,7 +754,7 @@ pub(crate) fn strip_ansi(s: &[u32], out: &mut Vec<u32>) {
 /// so matches are removed by compacting the buffer (one pass, no copy when
 /// there is no ESC at all).
 pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
-    let Some(first) = buf.iter().position(|&c| c == ESC) else {
+    let Some(first) = text::find_cp(buf, ESC, 0) else {
         return;
     };
     let n = buf.len();
@@ -763,7 +764,7 @@ pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
         let c = buf[i];
         if c != ESC {
             // Copy the whole run up to the next ESC at once.
-            let run = buf[i..].iter().position(|&x| x == ESC).unwrap_or(n - i);
+            let run = text::find_cp(buf, ESC, i).map_or(n - i, |p| p - i);
             buf.copy_within(i..i + run, w);
             w += run;
             i += run;

@@ -7,7 +7,8 @@
 //! Shard: `$DECNET_BENCH_SHARD` if set, else the calibration shards and
 //! `vectors/random-seed1.jsonl` from `../shared/corpus`, concatenated.
 //! Prints sessions/s and events/s for the reader alone and for the whole
-//! pipeline (best of `$DECNET_BENCH_ROUNDS`, default 5).
+//! pipeline (best of `$DECNET_BENCH_ROUNDS`, default 5). `$DECNET_BENCH_ONLY`:
+//! run only the benches whose name starts with it (e.g. `pipeline (+`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -113,6 +114,13 @@ fn cpu_ns() -> Option<u64> {
 }
 
 fn bench(name: &str, bytes: &[u8], mode: Mode, rounds: usize) {
+    // `DECNET_BENCH_ONLY=pipeline`: only the benches whose name starts so
+    // (for profiling one mode).
+    if let Ok(only) = std::env::var("DECNET_BENCH_ONLY") {
+        if !name.starts_with(only.as_str()) {
+            return;
+        }
+    }
     let mut best = Duration::MAX;
     let mut last = None;
     let cpu0 = cpu_ns();

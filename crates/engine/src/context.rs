@@ -145,8 +145,9 @@ impl<'a> SessionContext<'a> {
         };
         let kept = |i: usize| !hidden.get(i).copied().unwrap_or(false);
         // §3.1 partition and span.
-        let mut inputs = Vec::new();
-        let mut outputs = Vec::new();
+        let n_in = events.iter().filter(|e| e.kind == EventKind::Input).count();
+        let mut inputs = Vec::with_capacity(n_in);
+        let mut outputs = Vec::with_capacity(events.len() - n_in);
         let mut t_last = 0.0f64;
         for (i, ev) in events.iter().enumerate() {
             if ev.t > t_last {
@@ -753,7 +754,7 @@ pub(crate) fn strip_ansi(s: &[u32], out: &mut Vec<u32>) {
 /// so matches are removed by compacting the buffer (one pass, no copy when
 /// there is no ESC at all).
 pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
-    let Some(first) = buf.iter().position(|&c| c == ESC) else {
+    let Some(first) = text::find_cp(buf, ESC, 0) else {
         return;
     };
     let n = buf.len();
@@ -763,7 +764,7 @@ pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
         let c = buf[i];
         if c != ESC {
             // Copy the whole run up to the next ESC at once.
-            let run = buf[i..].iter().position(|&x| x == ESC).unwrap_or(n - i);
+            let run = text::find_cp(buf, ESC, i).map_or(n - i, |p| p - i);
             buf.copy_within(i..i + run, w);
             w += run;
             i += run;
@@ -833,21 +834,37 @@ pub(crate) fn detect_error(s: &[u32]) -> bool {
                 .zip(p)
                 .all(|(&a, &b)| a == u32::from(b))
     };
-    for (i, &c) in s.iter().enumerate() {
-        let hit = match c {
-            0x63 => at(i, PATTERNS[0]),
-            0x4E => at(i, PATTERNS[1]),
-            0x50 => at(i, PATTERNS[2]),
-            0x3A => at(i, PATTERNS[3]),
-            0x4F => at(i, PATTERNS[4]),
-            0x73 => at(i, PATTERNS[5]),
-            _ => false,
-        };
-        if hit {
+    let check = |i: usize| match s[i] {
+        0x63 => at(i, PATTERNS[0]),
+        0x4E => at(i, PATTERNS[1]),
+        0x50 => at(i, PATTERNS[2]),
+        0x3A => at(i, PATTERNS[3]),
+        0x4F => at(i, PATTERNS[4]),
+        0x73 => at(i, PATTERNS[5]),
+        _ => false,
+    };
+    // Branch-free block filter: a match at `i` needs `(s[i], s[i+1])` to
+    // be one of the patterns' first two characters; `(a << 8) | b` equals
+    // the pair's key whenever the pair matches (other inputs may collide:
+    // the exact check then says no). Every pattern is ≥ 9 long, so a match
+    // never starts on the last code point.
+    const PAIRS: [u32; 6] = [0x636F, 0x4E6F, 0x5065, 0x3A20, 0x4F70, 0x7379];
+    const BLOCK: usize = 16;
+    let n = s.len();
+    let mut i = 0;
+    while i + BLOCK < n {
+        let a = &s[i..i + BLOCK];
+        let b = &s[i + 1..i + BLOCK + 1];
+        let any = a.iter().zip(b).fold(false, |acc, (&x, &y)| {
+            let k = (x << 8) | y;
+            acc | PAIRS.iter().fold(false, |h, &p| h | (k == p))
+        });
+        if any && (i..i + BLOCK).any(check) {
             return true;
         }
+        i += BLOCK;
     }
-    false
+    (i..n).any(check)
 }
 
 /// Tmux markers of `behave-0.1.4`: focus reporting `ESC[?1004` (vim,
@@ -867,10 +884,10 @@ pub(crate) fn extract_prompt_classes_for(
     if profile == Profile::Decnet12 {
         return extract_prompt_classes(text, out);
     }
-    for line in text.split(|&c| c == 0x0A) {
+    for_each_line(text, |line| {
         let s = text::rstrip(line);
         let Some(&last) = s.last() else {
-            continue;
+            return;
         };
         let shaped = has_ps1_shape(s) && !angle_bracket_address(s);
         let ok = match last {
@@ -881,7 +898,18 @@ pub(crate) fn extract_prompt_classes_for(
         if ok {
             out.push(classify_prompt(last, line));
         }
+    });
+}
+
+/// `text.split(|&c| c == 0x0A)`, each piece passed to `f` in order (the
+/// newline search is [`text::find_cp`]).
+fn for_each_line(text: &[u32], mut f: impl FnMut(&[u32])) {
+    let mut start = 0;
+    while let Some(p) = text::find_cp(text, 0x0A, start) {
+        f(&text[start..p]);
+        start = p + 1;
     }
+    f(&text[start..]);
 }
 
 /// `Name <user@host>`: the only user@host shape sits inside angle brackets.
@@ -902,11 +930,11 @@ pub(crate) fn extract_prompt_classes(text: &[u32], out: &mut Vec<PromptClass>) {
     if text.is_empty() {
         return;
     }
-    for line in text.split(|&c| c == 0x0A) {
+    for_each_line(text, |line| {
         if let Some(suffix) = detect_prompt_suffix(line) {
             out.push(classify_prompt(suffix, line));
         }
-    }
+    });
 }
 
 fn detect_prompt_suffix(line: &[u32]) -> Option<u32> {
@@ -995,6 +1023,52 @@ mod tests {
         }
         strip_ansi(&cps("\x1b]0;title\x1bZrest\x1b"), &mut out);
         assert_eq!(out, cps("rest\x1b"));
+    }
+
+    #[test]
+    fn detect_error_block_filter_matches_naive() {
+        const PATTERNS: [&str; 6] = [
+            "command not found",
+            "No such file or directory",
+            "Permission denied",
+            ": cannot ",
+            "Operation not permitted",
+            "syntax error near unexpected token",
+        ];
+        let naive = |s: &[u32]| {
+            PATTERNS
+                .iter()
+                .any(|p| s.windows(p.len()).any(|w| w == cps(p).as_slice()))
+        };
+        let filler = cps("co No Pe: Op sy x\u{4e6f}");
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let len = (next() % 70) as usize;
+            let mut s: Vec<u32> = (0..len)
+                .map(|_| match next() % 8 {
+                    0 => 0x4E6F,
+                    1 => 0x10_FF6F,
+                    _ => filler[(next() % filler.len() as u64) as usize],
+                })
+                .collect();
+            if next() % 2 == 0 {
+                let p = cps(PATTERNS[(next() % 6) as usize]);
+                let at = (next() % (s.len() as u64 + 1)) as usize;
+                let cut = if next() % 3 == 0 {
+                    p.len() - 1
+                } else {
+                    p.len()
+                };
+                s.splice(at..at, p[..cut].iter().copied());
+            }
+            assert_eq!(detect_error(&s), naive(&s), "{s:?}");
+        }
     }
 
     #[test]

@@ -134,18 +134,40 @@ pub fn find_ascii(hay: &[u32], needle: &[u8], from: usize) -> Option<usize> {
     }
     let first = u32::from(needle[0]);
     let mut i = from;
-    while i + n <= hay.len() {
-        if hay[i] == first
-            && hay[i + 1..i + n]
-                .iter()
-                .zip(&needle[1..])
-                .all(|(&a, &b)| a == u32::from(b))
-        {
-            return Some(i);
+    while let Some(p) = find_cp(hay, first, i) {
+        if p + n > hay.len() {
+            return None;
         }
-        i += 1;
+        if hay[p + 1..p + n]
+            .iter()
+            .zip(&needle[1..])
+            .all(|(&a, &b)| a == u32::from(b))
+        {
+            return Some(p);
+        }
+        i = p + 1;
     }
     None
+}
+
+/// First index ≥ `from` holding the code point `c`: 16 at a time with a
+/// branch-free test per block (vectorized), then the exact position.
+#[inline]
+pub fn find_cp(hay: &[u32], c: u32, from: usize) -> Option<usize> {
+    let rest = hay.get(from..)?;
+    let mut blocks = rest.chunks_exact(16);
+    let mut base = from;
+    for b in blocks.by_ref() {
+        if b.iter().fold(false, |a, &x| a | (x == c)) {
+            return b.iter().position(|&x| x == c).map(|k| base + k);
+        }
+        base += 16;
+    }
+    blocks
+        .remainder()
+        .iter()
+        .position(|&x| x == c)
+        .map(|k| base + k)
 }
 
 /// Code points of an ASCII/UTF-8 literal (tests and constant tables).
@@ -978,6 +1000,35 @@ static ALNUM_RANGES: &[(u32, u32)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_cp_and_find_ascii_match_naive() {
+        let hay: Vec<u32> = (0..100u32)
+            .map(|i| match i % 23 {
+                0 => 0x1B,
+                7 => u32::from(b'L'),
+                8 => u32::from(b'A'),
+                _ => 0x61 + i % 5,
+            })
+            .collect();
+        for len in 0..hay.len() {
+            let h = &hay[..len];
+            for from in 0..=len + 2 {
+                for c in [0x1B, u32::from(b'L'), 0x62, 0x7A] {
+                    let want = h
+                        .get(from..)
+                        .and_then(|r| r.iter().position(|&x| x == c))
+                        .map(|k| from + k);
+                    assert_eq!(find_cp(h, c, from), want, "{len} {from} {c}");
+                }
+                if from <= len {
+                    let want = (from..len.saturating_sub(1))
+                        .find(|&i| h[i] == u32::from(b'L') && h[i + 1] == u32::from(b'A'));
+                    assert_eq!(find_ascii(h, b"LA", from), want, "{len} {from}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn whitespace_matches_python() {

@@ -73,7 +73,9 @@ pub(crate) fn terminal_multiplexer(ctx: &SessionContext<'_>, p: Profile) -> R {
     let (mut tmux, mut screen) = (false, false);
     for e in &ctx.outputs {
         let d = &e.data;
-        for (i, _) in d.iter().enumerate().filter(|(_, &c)| c == 0x1B) {
+        let mut from = 0;
+        while let Some(i) = crate::text::find_cp(d, 0x1B, from) {
+            from = i + 1;
             let at = |m: &[u8]| {
                 d.len() - i >= m.len()
                     && d[i..i + m.len()]
@@ -205,6 +207,51 @@ fn is_c_or_posix(s: &[u32], a: usize) -> bool {
     word == "C" || word == "POSIX"
 }
 
+/// Exact pre-filter for [`locale`]: every match starts with a kept `L`
+/// followed by a kept `A` or `C` (`LANG=`, `LC_ALL=`, `LC_CTYPE=`) and holds
+/// a `=`. ANSI stripping removes whole raw spans that each start with ESC,
+/// so in the raw output (events concatenated) such an `L` is followed
+/// either by that `A`/`C` or by an ESC, and a `=` occurs somewhere. Without
+/// both, the stripped text has no match.
+fn locale_candidate(ctx: &SessionContext<'_>) -> bool {
+    let (l, a, c) = (u32::from(b'L'), u32::from(b'A'), u32::from(b'C'));
+    let next_ok = |x: u32| x == a || x == c || x == 0x1B;
+    let (mut l_hit, mut has_eq) = (false, false);
+    // An `L` ending the previous event: the next event's first code point
+    // decides (empty events are skipped, as in the concatenation).
+    let mut pending_l = false;
+    for e in &ctx.outputs {
+        let d = &e.data;
+        let Some(&first) = d.first() else {
+            continue;
+        };
+        if pending_l && next_ok(first) {
+            l_hit = true;
+        }
+        if !has_eq {
+            has_eq = crate::text::find_cp(d, u32::from(b'='), 0).is_some();
+        }
+        if !l_hit {
+            let mut from = 0;
+            while let Some(p) = crate::text::find_cp(d, l, from) {
+                match d.get(p + 1) {
+                    Some(&x) if next_ok(x) => {
+                        l_hit = true;
+                        break;
+                    }
+                    Some(_) => from = p + 1,
+                    None => break,
+                }
+            }
+        }
+        if l_hit && has_eq {
+            return true;
+        }
+        pending_l = d.last() == Some(&l);
+    }
+    false
+}
+
 /// §5.28; `behave-0.1.4`: C/POSIX give no locale, matches only at the start
 /// of an output line (not `XLANG=`, not the echo of a typed command),
 /// D-CONF rule 1 on the number of valid assignments (D-LOCALE).
@@ -218,18 +265,7 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
     if total == 0 {
         return Ok(None);
     }
-    // Exact pre-filter: every match contains 'L' and '=', and ANSI
-    // stripping only removes code points, so both must occur in the raw
-    // output for any match to exist.
-    let (mut has_l, mut has_eq) = (false, false);
-    for c in ctx.outputs.iter().flat_map(|e| e.data.iter()) {
-        has_l |= *c == u32::from(b'L');
-        has_eq |= *c == u32::from(b'=');
-        if has_l && has_eq {
-            break;
-        }
-    }
-    if !(has_l && has_eq) {
+    if !locale_candidate(ctx) {
         return Ok(None);
     }
     let mut raw = Vec::with_capacity(total);

@@ -1,16 +1,13 @@
 //! motor.* primitives (engine.md §5.1–5.10).
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-
 use md5::{Digest, Md5};
 
 use super::{emit, Emitted};
-use crate::context::{Fnv, SessionContext};
+use crate::context::SessionContext;
 use crate::honest::{honest, near_any};
 use crate::input_units::{paste_unit_share, pasted_char_share};
 use crate::profile::Profile;
-use crate::stats::{cv_pop, fmean, median, median_u64, py_min, StatsError};
+use crate::stats::{cv_pop, fmean, median, median_in_place, median_u64, py_min, StatsError};
 use crate::text::encode_utf8_replace;
 use crate::thresholds::*;
 
@@ -133,21 +130,44 @@ fn keystroke_cadence_ref(ctx: &SessionContext<'_>) -> R {
 }
 
 /// 64-bit Charikar SimHash over weighted tokens (§5.4).
+#[cfg(test)]
 pub(crate) fn simhash64<'t>(tokens: impl IntoIterator<Item = (&'t [u32], u64)>) -> u64 {
-    let mut acc = [0i64; 64];
-    let mut bytes = Vec::new();
+    let mut h = SimHash::default();
     for (tok, w) in tokens {
-        if w == 0 {
-            continue;
+        h.add(tok, w);
+    }
+    h.finish()
+}
+
+/// Incremental [`simhash64`]: the per-bit sums are integer additions, so
+/// the result does not depend on the order tokens are added in.
+struct SimHash {
+    acc: [i64; 64],
+    bytes: Vec<u8>,
+}
+
+impl Default for SimHash {
+    fn default() -> Self {
+        SimHash {
+            acc: [0; 64],
+            bytes: Vec::new(),
         }
-        bytes.clear();
-        encode_utf8_replace(tok, &mut bytes);
-        let d = Md5::digest(&bytes);
+    }
+}
+
+impl SimHash {
+    fn add(&mut self, tok: &[u32], w: u64) {
+        if w == 0 {
+            return;
+        }
+        self.bytes.clear();
+        encode_utf8_replace(tok, &mut self.bytes);
+        let d = Md5::digest(&self.bytes);
         let mut h8 = [0u8; 8];
         h8.copy_from_slice(&d[..8]);
         let h = u64::from_be_bytes(h8);
         let w = w as i64;
-        for (i, a) in acc.iter_mut().enumerate() {
+        for (i, a) in self.acc.iter_mut().enumerate() {
             if (h >> i) & 1 == 1 {
                 *a += w;
             } else {
@@ -155,19 +175,26 @@ pub(crate) fn simhash64<'t>(tokens: impl IntoIterator<Item = (&'t [u32], u64)>) 
             }
         }
     }
-    acc.iter()
-        .enumerate()
-        .filter(|(_, &a)| a > 0)
-        .fold(0u64, |h, (i, _)| h | (1u64 << i))
+
+    fn finish(&self) -> u64 {
+        self.acc
+            .iter()
+            .enumerate()
+            .filter(|(_, &a)| a > 0)
+            .fold(0u64, |h, (i, _)| h | (1u64 << i))
+    }
 }
 
 /// §5.4; `behave-0.1.4`: control bytes are not digraph keys and the
 /// confidence counts only digraphs with ≥ 2 flights (D-PRIVACY, D-CONF).
+///
+/// Flights are collected as `(first, second, dt)` and grouped by sorting on
+/// the digraph: each digraph's median does not depend on the order of its
+/// flights, and the SimHash does not depend on the order of the digraphs.
 pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     let behave = p == Profile::Behave014;
-    let mut flights: HashMap<(u32, u32), Vec<f64>, BuildHasherDefault<Fnv>> = HashMap::default();
+    let mut flights: Vec<(u32, u32, f64)> = Vec::new();
     let mut prev: Option<(f64, u32)> = None;
-    let mut samples = 0usize;
     for ev in &ctx.inputs {
         if ev.data.len() != 1 || (behave && (ev.data[0] < 0x20 || ev.data[0] == 0x7F)) {
             prev = None;
@@ -177,29 +204,41 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
         if let Some((t0, c0)) = prev {
             let dt = ev.t - t0;
             if 0.0 < dt && dt <= IKI_THINK_MAX_S {
-                flights.entry((c0, c)).or_default().push(dt);
-                samples += 1;
+                flights.push((c0, c, dt));
             }
         }
         prev = Some((ev.t, c));
     }
-    let d = flights.len();
-    if d < MIN_DIGRAPHS_FOR_SIMHASH || samples < MIN_DIGRAPH_SAMPLES {
+    let samples = flights.len();
+    if samples < MIN_DIGRAPH_SAMPLES {
         return Ok(None);
     }
-    let mut tokens: Vec<(Vec<u32>, u64)> = Vec::with_capacity(d);
-    for ((a, b), dts) in &flights {
-        let m = median(dts);
+    flights.sort_unstable_by_key(|f| (f.0, f.1));
+    let same = |x: &(u32, u32, f64), y: &(u32, u32, f64)| x.0 == y.0 && x.1 == y.1;
+    let d = 1 + flights.windows(2).filter(|w| !same(&w[0], &w[1])).count();
+    if d < MIN_DIGRAPHS_FOR_SIMHASH {
+        return Ok(None);
+    }
+    let mut hash = SimHash::default();
+    let mut dts: Vec<f64> = Vec::new();
+    let mut solid = 0usize;
+    for group in flights.chunk_by(same) {
+        dts.clear();
+        dts.extend(group.iter().map(|f| f.2));
+        let m = median_in_place(&mut dts);
         let bucket = DIGRAPH_FLIGHT_BUCKETS_S
             .iter()
             .position(|&e| m < e)
             .unwrap_or(DIGRAPH_FLIGHT_BUCKETS_S.len());
-        let tok = vec![*a, *b, u32::from(b':'), u32::from(b'0') + bucket as u32];
-        tokens.push((tok, dts.len() as u64));
+        let (a, b) = (group[0].0, group[0].1);
+        let tok = [a, b, u32::from(b':'), u32::from(b'0') + bucket as u32];
+        hash.add(&tok, group.len() as u64);
+        if group.len() >= 2 {
+            solid += 1;
+        }
     }
-    let h = simhash64(tokens.iter().map(|(t, w)| (t.as_slice(), *w)));
+    let h = hash.finish();
     let confidence = if behave {
-        let solid = flights.values().filter(|v| v.len() >= 2).count();
         honest(py_min(0.95, 0.40 + 0.05 * solid as f64), solid, false)
     } else {
         py_min(0.95, 0.40 + 0.05 * d as f64)

@@ -278,14 +278,17 @@ impl Scanner<'_> {
         let mut i = self.i;
         out.reserve(b.len().saturating_sub(i));
         loop {
-            // Plain ASCII run: find its end 8 bytes at a time, then widen
-            // it in one go.
+            // Plain ASCII run: find its end 8 bytes at a time (the lowest
+            // flagged byte of the SWAR masks is exact), then widen it in
+            // one go.
             let run = i;
             while let Some(chunk) = b.get(i..i + 8) {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(chunk);
                 let x = u64::from_le_bytes(w);
-                if special_bytes(x) | (x & HIGH) != 0 {
+                let m = special_bytes(x) | (x & HIGH);
+                if m != 0 {
+                    i += (m.trailing_zeros() / 8) as usize;
                     break;
                 }
                 i += 8;
@@ -487,7 +490,15 @@ impl Scanner<'_> {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(chunk);
                 let w = u64::from_le_bytes(w);
-                if special_bytes(w) != 0 {
+                let s = special_bytes(w);
+                if s != 0 {
+                    // The lowest flagged byte is exact: skip the plain
+                    // bytes before it (noting any non-ASCII among them).
+                    let k = s.trailing_zeros();
+                    if w & HIGH & ((1u64 << k) - 1) != 0 {
+                        simple = false;
+                    }
+                    i += (k / 8) as usize;
                     break;
                 }
                 if w & HIGH != 0 {

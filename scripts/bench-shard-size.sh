@@ -95,7 +95,8 @@ print(f"machine: {model}, {os.cpu_count()} cores")
 for r in rows:
     print(f"{r['decky']:6} shard {r['bytes'] / 1e6:9.1f} MB: index build {r['index_build_s'] * 1e3:9.1f} ms, "
           f"warm one-session {r['warm_session_ms']:7.3f} ms ({r['observations']} observations), "
-          f"peak RSS so far {r['vm_hwm_kb'] / 1024:.1f} MB")
+          f"peak RSS so far {r['vm_hwm_kb'] / 1024:.1f} MB"
+          + (f", index {r['index_heap_bytes'] / 1048576:.1f} MiB" if "index_heap_bytes" in r else ""))
 ratio = l["warm_session_ms"] / s["warm_session_ms"]
 print(f"ratio large/small (warm): {ratio:.2f}x (target <= 2x: {'met' if ratio <= 2 else 'MISSED'})")
 print(f"peak RSS of the bench process: {l['vm_hwm_kb'] / 1024:.1f} MB "

@@ -8,7 +8,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 
 use decnet_engine::reader::{
-    index::SkippedLine, line::parse_event, LineSpan, SessionEntry, ShardIndex,
+    index::SkippedLine, line::parse_event, LineSpan, SessionEntry, ShardIndex, SpanList,
 };
 use decnet_engine::Event;
 
@@ -88,38 +88,47 @@ pub fn read_session(
 /// an event is dropped.
 pub fn read_spans(
     file: &File,
-    spans: &[LineSpan],
+    spans: &SpanList,
     buf: &mut Vec<u8>,
     max_gap: u64,
     max_read: u64,
 ) -> io::Result<Vec<Event>> {
     let mut events = Vec::with_capacity(spans.len());
-    let mut i = 0;
-    while i < spans.len() {
-        let start = spans[i].offset;
-        let mut end = start + spans[i].len;
-        let mut j = i + 1;
-        while j < spans.len() {
-            let s = spans[j];
-            let s_end = s.offset + s.len;
+    let mut it = spans.iter().peekable();
+    let mut run: Vec<LineSpan> = Vec::new();
+    while let Some(first) = it.next() {
+        let start = first.offset;
+        let mut end = span_end(first)?;
+        run.clear();
+        run.push(first);
+        while let Some(&s) = it.peek() {
+            let s_end = span_end(s)?;
             if s.offset < end || s.offset - end > max_gap || s_end - start > max_read {
                 break;
             }
             end = s_end;
-            j += 1;
+            run.push(s);
+            it.next();
         }
         let len = usize::try_from(end - start).map_err(|_| io::Error::other("line too long"))?;
         buf.clear();
         buf.resize(len, 0);
         file.read_exact_at(buf, start)?;
-        for s in &spans[i..j] {
+        for s in &run {
             let a = usize::try_from(s.offset - start).map_err(io::Error::other)?;
-            let b = a + usize::try_from(s.len).map_err(io::Error::other)?;
+            let b = a
+                .checked_add(usize::try_from(s.len).map_err(io::Error::other)?)
+                .ok_or_else(|| io::Error::other("span out of range"))?;
             if let Some(ev) = buf.get(a..b).and_then(parse_event) {
                 events.push(ev);
             }
         }
-        i = j;
     }
     Ok(events)
+}
+
+fn span_end(s: LineSpan) -> io::Result<u64> {
+    s.offset
+        .checked_add(s.len)
+        .ok_or_else(|| io::Error::other("span out of range"))
 }

@@ -79,9 +79,10 @@ fn shard_size_bench() {
         }
         assert!(n_obs > 0, "{decky}: no observations");
         println!(
-            "bench-shard-size: {{\"decky\":\"{decky}\",\"bytes\":{bytes},\"index_build_s\":{index_s:.4},\"warm_session_ms\":{:.4},\"observations\":{n_obs},\"vm_hwm_kb_before\":{hwm_before},\"vm_hwm_kb\":{}}}",
+            "bench-shard-size: {{\"decky\":\"{decky}\",\"bytes\":{bytes},\"index_build_s\":{index_s:.4},\"warm_session_ms\":{:.4},\"observations\":{n_obs},\"vm_hwm_kb_before\":{hwm_before},\"vm_hwm_kb\":{},\"index_heap_bytes\":{}}}",
             median(times) * 1e3,
-            vm_hwm_kb()
+            vm_hwm_kb(),
+            cache.kept_bytes()
         );
     }
 }

@@ -27,19 +27,194 @@ use super::lines::LineSplitter;
 use crate::event::{Event, Text};
 
 /// One event line of a session: absolute byte offset and content length
-/// (terminator excluded). 16 bytes per event line is the index's cost.
+/// (terminator excluded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineSpan {
     pub offset: u64,
     pub len: u64,
 }
 
+/// One session's event-line spans, in push order, stored compactly: per
+/// span a LEB128 varint of the gap from the end of the previous span plus
+/// one (so a typical interleaved line costs 2–3 bytes instead of 16), then
+/// a varint of the length. A span that starts before the previous one's
+/// end (never the case for spans pushed by [`ShardIndex::feed`], which are
+/// in file order, but any `u64` values are accepted) is escaped: a `0`
+/// gap byte, then its absolute offset. Lengths and offsets are never
+/// truncated: every `u64` round-trips (at most 10 bytes each).
+///
+/// The buffer grows by a quarter at a time (not doubling), so the slack
+/// is at most ~25 % of the encoded size.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SpanList {
+    bytes: Vec<u8>,
+    count: usize,
+    /// `offset + len` (wrapping) of the last span: the base of the next gap.
+    next: u64,
+}
+
+/// Longest LEB128 encoding of a `u64`.
+const VARINT_MAX: usize = 10;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Decodes one varint from `bytes[*pos..]`; `None` on a truncated or
+/// over-long encoding (not produced by [`put_varint`]).
+fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        let part = u64::from(b & 0x7f);
+        if shift == 63 && part > 1 {
+            return None;
+        }
+        v |= part << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+impl SpanList {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of spans.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Appends a span (any values; see the type's docs).
+    pub fn push(&mut self, span: LineSpan) {
+        let need = 3 * VARINT_MAX;
+        if self.bytes.capacity() - self.bytes.len() < need {
+            let grow = (self.bytes.len() / 4).max(need).max(16);
+            self.bytes.reserve_exact(grow);
+        }
+        match span
+            .offset
+            .checked_sub(self.next)
+            .and_then(|g| g.checked_add(1))
+        {
+            Some(gap1) => put_varint(&mut self.bytes, gap1),
+            None => {
+                self.bytes.push(0);
+                put_varint(&mut self.bytes, span.offset);
+            }
+        }
+        put_varint(&mut self.bytes, span.len);
+        self.next = span.offset.wrapping_add(span.len);
+        self.count += 1;
+    }
+
+    /// The spans, in push order.
+    pub fn iter(&self) -> SpanIter<'_> {
+        SpanIter {
+            bytes: &self.bytes,
+            pos: 0,
+            next: 0,
+            left: self.count,
+        }
+    }
+
+    /// Heap bytes held (the encoded spans plus growth slack).
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity()
+    }
+
+    /// Bytes of the encoding (without slack).
+    pub fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+impl std::fmt::Debug for SpanList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a SpanList {
+    type Item = LineSpan;
+    type IntoIter = SpanIter<'a>;
+    fn into_iter(self) -> SpanIter<'a> {
+        self.iter()
+    }
+}
+
+impl FromIterator<LineSpan> for SpanList {
+    fn from_iter<I: IntoIterator<Item = LineSpan>>(iter: I) -> Self {
+        let mut l = SpanList::new();
+        for s in iter {
+            l.push(s);
+        }
+        l
+    }
+}
+
+/// Iterator over a [`SpanList`].
+#[derive(Debug, Clone)]
+pub struct SpanIter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    next: u64,
+    left: usize,
+}
+
+impl Iterator for SpanIter<'_> {
+    type Item = LineSpan;
+
+    fn next(&mut self) -> Option<LineSpan> {
+        if self.left == 0 {
+            return None;
+        }
+        let decoded = (|| {
+            let gap1 = get_varint(self.bytes, &mut self.pos)?;
+            let offset = match gap1 {
+                0 => get_varint(self.bytes, &mut self.pos)?,
+                g => self.next.checked_add(g - 1)?,
+            };
+            let len = get_varint(self.bytes, &mut self.pos)?;
+            Some(LineSpan { offset, len })
+        })();
+        match decoded {
+            Some(s) => {
+                self.next = s.offset.wrapping_add(s.len);
+                self.left -= 1;
+                Some(s)
+            }
+            None => {
+                // Only reachable if the encoding were corrupt: stop.
+                self.left = 0;
+                None
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left))
+    }
+}
+
 /// Everything the index knows about one sid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionEntry {
     pub sid: Text,
-    /// Event lines in file order.
-    pub spans: Vec<LineSpan>,
+    /// Event lines in file order (compact: ~2–3 bytes per line).
+    pub spans: SpanList,
     /// Line number of the first line whose `t` makes the reference raise.
     pub raises_at: Option<u64>,
     /// `hdr.timestamp` of the first header line carrying a numeric one.
@@ -61,7 +236,11 @@ pub struct SkippedLine {
 #[derive(Debug, Default)]
 pub struct ShardIndex {
     sessions: Vec<SessionEntry>,
-    by_sid: HashMap<Text, usize, BuildHasherDefault<FxHasher>>,
+    /// FxHash of a sid → the newest session with that hash; `chain[i]` is
+    /// the next older one with the same hash. The sid itself is stored once
+    /// (in its entry), not again as a map key.
+    by_hash: HashMap<u64, usize, BuildHasherDefault<FxHasher>>,
+    chain: Vec<usize>,
     /// Absolute offset of the first byte not yet indexed.
     scanned_to: u64,
     /// Lines indexed so far.
@@ -90,7 +269,34 @@ impl ShardIndex {
     }
 
     pub fn session(&self, sid: &[u32]) -> Option<&SessionEntry> {
-        self.by_sid.get(sid).map(|&i| &self.sessions[i])
+        self.find(sid_hash(sid), sid).map(|i| &self.sessions[i])
+    }
+
+    fn find(&self, hash: u64, sid: &[u32]) -> Option<usize> {
+        let mut i = *self.by_hash.get(&hash)?;
+        loop {
+            let e = self.sessions.get(i)?;
+            if e.sid == sid {
+                return Some(i);
+            }
+            i = *self.chain.get(i)?;
+        }
+    }
+
+    /// Heap bytes held by the index (spans with their slack, sids, entries
+    /// and the hash table), an estimate for cache budgets.
+    pub fn heap_bytes(&self) -> usize {
+        let per_session: usize = self
+            .sessions
+            .iter()
+            .map(|e| e.spans.heap_bytes() + e.sid.capacity() * std::mem::size_of::<u32>())
+            .sum();
+        per_session
+            + self.sessions.capacity() * std::mem::size_of::<SessionEntry>()
+            + self.chain.capacity() * std::mem::size_of::<usize>()
+            // hashbrown: key + value + one control byte per bucket.
+            + self.by_hash.capacity() * (std::mem::size_of::<(u64, usize)>() + 1)
+            + self.sid_buf.capacity() * std::mem::size_of::<u32>()
     }
 
     /// Indexes the complete lines of `buf`, which holds the shard's bytes
@@ -122,18 +328,20 @@ impl ShardIndex {
                     continue;
                 }
             }
-            let idx = match self.by_sid.get(&self.sid_buf[..]) {
-                Some(&i) => i,
+            let hash = sid_hash(&self.sid_buf);
+            let idx = match self.find(hash, &self.sid_buf) {
+                Some(i) => i,
                 None => {
                     let i = self.sessions.len();
                     self.sessions.push(SessionEntry {
                         sid: self.sid_buf.clone(),
-                        spans: Vec::new(),
+                        spans: SpanList::new(),
                         raises_at: None,
                         header_timestamp: None,
                         has_body: false,
                     });
-                    self.by_sid.insert(self.sid_buf.clone(), i);
+                    let older = self.by_hash.insert(hash, i).unwrap_or(usize::MAX);
+                    self.chain.push(older);
                     i
                 }
             };
@@ -290,6 +498,15 @@ pub fn group_sessions_two_pass(shard: &[u8]) -> Vec<GroupedSession> {
         .collect()
 }
 
+fn sid_hash(sid: &[u32]) -> u64 {
+    let mut h = FxHasher::default();
+    for &c in sid {
+        h.write_u32(c);
+    }
+    h.write_usize(sid.len());
+    h.finish()
+}
+
 /// FxHash (rustc's): sids are looked up once per line, and SipHash's
 /// DoS resistance buys nothing for a map rebuilt per shard file whose keys
 /// an attacker controls only as far as the recorder lets them.
@@ -327,5 +544,138 @@ impl FxHasher {
     #[inline]
     fn add(&mut self, w: u64) {
         self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn round_trip(spans: &[LineSpan]) {
+        let list: SpanList = spans.iter().copied().collect();
+        assert_eq!(list.len(), spans.len());
+        assert_eq!(list.iter().collect::<Vec<_>>(), spans);
+        assert!(list.heap_bytes() >= list.encoded_len());
+    }
+
+    #[test]
+    fn edge_values_round_trip() {
+        let m = u64::MAX;
+        let s = |offset, len| LineSpan { offset, len };
+        round_trip(&[]);
+        round_trip(&[s(0, 0)]);
+        round_trip(&[s(0, 0), s(0, 0), s(0, 1), s(1, 0)]);
+        round_trip(&[s(m, m), s(0, m), s(m, 0), s(m - 1, 1), s(0, 0)]);
+        // Gap of u64::MAX (offset MAX after an empty span at 0): escaped.
+        round_trip(&[s(0, 0), s(m, 7)]);
+        // Backwards, overlapping, wrapping end.
+        round_trip(&[s(100, 50), s(120, 10), s(5, m), s(3, 2)]);
+        // A line far longer than the recorder's bound is kept whole.
+        round_trip(&[s(10, 8312), s(9000, 1 << 40), s((1 << 40) + 9000, 3)]);
+    }
+
+    #[test]
+    fn typical_lines_are_small() {
+        // An interleaved shard: ~100-byte lines a few KiB apart.
+        let list: SpanList = (0..10_000u64)
+            .map(|i| LineSpan {
+                offset: i * 3000,
+                len: 100 + i % 20,
+            })
+            .collect();
+        assert!(list.encoded_len() <= 3 * 10_000, "{}", list.encoded_len());
+        assert!(list.heap_bytes() <= list.encoded_len() * 5 / 4 + 64);
+    }
+
+    #[test]
+    fn corrupt_encoding_stops_without_panic() {
+        for bytes in [
+            vec![],
+            vec![0x80],
+            vec![0xff; 11],
+            vec![
+                0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+            ],
+            vec![5],
+        ] {
+            let list = SpanList {
+                bytes,
+                count: 3,
+                next: u64::MAX,
+            };
+            assert!(list.iter().count() <= 3);
+        }
+    }
+
+    #[test]
+    fn long_lines_are_indexed_exactly() {
+        let mut shard = b"{\"sid\":\"a\",\"t\":1,\"ch\":\"i\",\"d\":\"".to_vec();
+        shard.extend(vec![b'x'; 300_000]);
+        shard.extend(b"\"}\n{\"sid\":\"b\",\"t\":1,\"ch\":\"o\",\"d\":\"y\"}\n");
+        shard.extend(b"{\"sid\":\"a\",\"t\":2,\"ch\":\"i\",\"d\":\"z\"}");
+        let mut idx = ShardIndex::new();
+        idx.feed(&shard, true, |_| {});
+        let spans: Vec<LineSpan> = idx
+            .session(&[u32::from('a')])
+            .expect("a")
+            .spans
+            .iter()
+            .collect();
+        assert_eq!(spans.len(), 2);
+        let first_len = shard.iter().position(|&b| b == b'\n').expect("newline") as u64;
+        assert!(first_len > 300_000);
+        assert_eq!(
+            spans[0],
+            LineSpan {
+                offset: 0,
+                len: first_len
+            }
+        );
+        assert_eq!(spans[1].offset + spans[1].len, shard.len() as u64);
+        assert_eq!(group_sessions_two_pass(&shard), group_sessions(&shard));
+    }
+
+    fn span() -> impl Strategy<Value = LineSpan> {
+        let both = (any::<u64>(), any::<u64>());
+        let small = (0u64..1 << 20, 0u64..20_000);
+        prop_oneof![
+            both,
+            small,
+            (Just(u64::MAX), any::<u64>()),
+            (any::<u64>(), Just(u64::MAX))
+        ]
+        .prop_map(|(offset, len)| LineSpan { offset, len })
+    }
+
+    proptest! {
+        #[test]
+        fn any_spans_round_trip(spans in proptest::collection::vec(span(), 0..200)) {
+            round_trip(&spans);
+        }
+
+        #[test]
+        fn file_order_spans_round_trip(
+            steps in proptest::collection::vec((0u64..100_000, prop_oneof![0u64..300, 0u64..(1 << 33)]), 0..300),
+            start in any::<u32>(),
+        ) {
+            let mut off = u64::from(start);
+            let spans: Vec<LineSpan> = steps
+                .iter()
+                .map(|&(gap, len)| {
+                    off += gap;
+                    let s = LineSpan { offset: off, len };
+                    off += len + 1;
+                    s
+                })
+                .collect();
+            round_trip(&spans);
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64), count in 0usize..40) {
+            let list = SpanList { bytes, count, next: 0 };
+            prop_assert!(list.iter().count() <= count);
+        }
     }
 }

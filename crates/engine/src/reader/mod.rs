@@ -23,7 +23,7 @@ pub mod lines;
 pub use decode::decode_surrogateescape;
 pub use index::{
     group_sessions, group_sessions_two_pass, session_events, GroupedSession, LineSpan,
-    SessionEntry, SessionStatus, ShardIndex, SkippedLine,
+    SessionEntry, SessionStatus, ShardIndex, SkippedLine, SpanIter, SpanList,
 };
 pub use line::{parse_line, read_line, scan_line, LineKind, LineOutcome, SkipReason};
 pub use lines::{split_lines, LineSplitter};

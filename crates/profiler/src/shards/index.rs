@@ -19,6 +19,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use decnet_engine::reader::ShardIndex;
@@ -27,15 +28,32 @@ use decnet_engine::Event;
 use super::{ArtifactsRoot, PathError, ShardPath};
 use crate::shard_file::read_spans;
 
-/// Shards whose index is kept warm.
+/// Shards whose index is kept warm, at most.
 const MAX_ENTRIES: usize = 256;
+/// Heap bytes of all kept indexes together, at most (an estimate,
+/// [`ShardIndex::heap_bytes`]). Least recently used indexes are dropped
+/// first; the index in use is always kept, even if it alone is larger
+/// (it is what the lookup needs). Measured: a 1 GB day-shard of 10.3 M
+/// event lines and 29,296 sessions has a 37 MiB index (~3.8 bytes per
+/// event line: 2.6 encoded, the rest growth slack, sids and entries), so
+/// while such an index is the newest one no other index is kept.
+const MAX_BYTES: usize = 32 << 20;
 
 #[derive(Debug, Default)]
 struct Entry {
     index: ShardIndex,
     ident: Option<(u64, u64)>,
     seen: Option<(u64, i64, i64)>,
-    last_used: u64,
+}
+
+/// One cached shard. The bookkeeping used for eviction lives outside the
+/// entry's mutex, so choosing what to evict never waits for an index
+/// being built.
+#[derive(Debug, Default)]
+struct Slot {
+    last_used: AtomicU64,
+    bytes: AtomicUsize,
+    entry: Mutex<Entry>,
 }
 
 /// One session's events read through the index.
@@ -51,10 +69,17 @@ pub struct SessionRead {
 
 /// The per-shard indexes of one artifacts root. Blocking: call from
 /// `spawn_blocking`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ShardCache {
-    entries: Mutex<HashMap<PathBuf, Arc<Mutex<Entry>>>>,
+    entries: Mutex<HashMap<PathBuf, Arc<Slot>>>,
     clock: Mutex<u64>,
+    max_bytes: usize,
+}
+
+impl Default for ShardCache {
+    fn default() -> Self {
+        Self::with_max_bytes(MAX_BYTES)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -70,7 +95,23 @@ impl ShardCache {
         Self::default()
     }
 
-    fn entry(&self, path: &PathBuf) -> Arc<Mutex<Entry>> {
+    /// A cache whose kept indexes total at most `max_bytes` heap bytes
+    /// (the one in use excepted); [`new`](Self::new) uses 32 MiB.
+    pub fn with_max_bytes(max_bytes: usize) -> Self {
+        Self {
+            entries: Mutex::default(),
+            clock: Mutex::default(),
+            max_bytes,
+        }
+    }
+
+    /// Estimated heap bytes of the kept indexes (for diagnostics/tests).
+    pub fn kept_bytes(&self) -> usize {
+        let map = lock(&self.entries);
+        map.values().map(|e| e.bytes.load(Ordering::Relaxed)).sum()
+    }
+
+    fn entry(&self, path: &PathBuf) -> Arc<Slot> {
         let tick = {
             let mut c = lock(&self.clock);
             *c += 1;
@@ -80,22 +121,44 @@ impl ShardCache {
         if !map.contains_key(path) && map.len() >= MAX_ENTRIES {
             let oldest = map
                 .iter()
-                .min_by_key(|(_, e)| lock(e).last_used)
+                .min_by_key(|(_, e)| e.last_used.load(Ordering::Relaxed))
                 .map(|(p, _)| p.clone());
             if let Some(p) = oldest {
                 map.remove(&p);
             }
         }
         let e = map.entry(path.clone()).or_default().clone();
-        lock(&e).last_used = tick;
+        e.last_used.store(tick, Ordering::Relaxed);
         e
     }
 
+    /// Drops least recently used indexes (never `keep`) until the kept
+    /// ones fit in the byte budget. A dropped index still in use by another
+    /// lookup lives until that lookup ends (it holds an `Arc`).
+    fn trim(&self, keep: &PathBuf) {
+        let mut map = lock(&self.entries);
+        let mut total: usize = map.values().map(|e| e.bytes.load(Ordering::Relaxed)).sum();
+        while total > self.max_bytes {
+            let oldest = map
+                .iter()
+                .filter(|(p, _)| *p != keep)
+                .min_by_key(|(_, e)| e.last_used.load(Ordering::Relaxed))
+                .map(|(p, e)| (p.clone(), e.bytes.load(Ordering::Relaxed)));
+            match oldest {
+                Some((p, b)) => {
+                    map.remove(&p);
+                    total = total.saturating_sub(b);
+                }
+                None => break,
+            }
+        }
+    }
+
     /// Brings the shard's index up to the file's current complete lines.
-    fn refresh(&self, shard: &ShardPath) -> io::Result<Arc<Mutex<Entry>>> {
-        let arc = self.entry(&shard.path);
+    fn refresh(&self, shard: &ShardPath) -> io::Result<Arc<Slot>> {
+        let slot = self.entry(&shard.path);
         {
-            let mut e = lock(&arc);
+            let mut e = lock(&slot.entry);
             let file = File::open(&shard.path)?;
             let md = file.metadata()?;
             if !md.is_file() {
@@ -106,26 +169,28 @@ impl ShardCache {
             if e.ident != Some(ident) || size < e.index.scanned_to() {
                 *e = Entry {
                     ident: Some(ident),
-                    last_used: e.last_used,
                     ..Entry::default()
                 };
             }
             let seen = (size, md.mtime(), md.mtime_nsec());
             if e.seen == Some(seen) {
-                return Ok(arc.clone());
+                return Ok(slot.clone());
             }
             let mut file = file;
-            crate::shard_file::index_more(&mut file, &mut e.index, false, |_| {})?;
+            let res = crate::shard_file::index_more(&mut file, &mut e.index, false, |_| {});
+            slot.bytes.store(e.index.heap_bytes(), Ordering::Relaxed);
+            res?;
             e.seen = Some(seen);
         }
-        Ok(arc)
+        self.trim(&shard.path);
+        Ok(slot)
     }
 
     /// Bytes of `path` indexed so far, without touching the file (None: no
     /// index yet). For diagnostics and tests of the watcher hint.
     pub fn indexed_bytes(&self, path: &std::path::Path) -> Option<u64> {
         let map = lock(&self.entries);
-        map.get(path).map(|e| lock(e).index.scanned_to())
+        map.get(path).map(|e| lock(&e.entry).index.scanned_to())
     }
 
     /// Pre-warms one shard's index (watcher hint). Errors are ignored: the
@@ -137,8 +202,8 @@ impl ShardCache {
     /// Whether the shard's index knows `sid` (header-only sids count, as in
     /// `find_shard_with_sid`).
     pub fn contains(&self, shard: &ShardPath, sid: &str) -> io::Result<bool> {
-        let arc = self.refresh(shard)?;
-        let e = lock(&arc);
+        let slot = self.refresh(shard)?;
+        let e = lock(&slot.entry);
         Ok(e.index.session(&sid_text(sid)).is_some())
     }
 
@@ -160,9 +225,11 @@ impl ShardCache {
 
     /// Reads `sid`'s event lines only, through the index.
     pub fn read_session(&self, shard: &ShardPath, sid: &str) -> io::Result<SessionRead> {
-        let arc = self.refresh(shard)?;
-        let entry = {
-            let e = lock(&arc);
+        let slot = self.refresh(shard)?;
+        // Copy out this session's (compact) spans only, so the read below
+        // does not hold the shard's lock.
+        let (spans, header_timestamp) = {
+            let e = lock(&slot.entry);
             match e.index.session(&sid_text(sid)) {
                 None => return Ok(SessionRead::default()),
                 Some(s) if s.raises_at.is_some() => {
@@ -172,23 +239,23 @@ impl ShardCache {
                         header_timestamp: s.header_timestamp,
                     })
                 }
-                Some(s) => s.clone(),
+                Some(s) => (s.spans.clone(), s.header_timestamp),
             }
         };
         let file = File::open(&shard.path)?;
-        let events = read_spans(&file, &entry.spans, &mut Vec::new(), MAX_GAP, MAX_READ)?;
+        let events = read_spans(&file, &spans, &mut Vec::new(), MAX_GAP, MAX_READ)?;
         Ok(SessionRead {
             events,
             raises: false,
-            header_timestamp: entry.header_timestamp,
+            header_timestamp,
         })
     }
 
     /// Sids with at least one non-header line, in order of first appearance
     /// (the sessions `extract` would profile).
     pub fn sessions(&self, shard: &ShardPath) -> io::Result<Vec<String>> {
-        let arc = self.refresh(shard)?;
-        let e = lock(&arc);
+        let slot = self.refresh(shard)?;
+        let e = lock(&slot.entry);
         Ok(e.index
             .sessions()
             .iter()
@@ -253,6 +320,82 @@ mod tests {
         assert_eq!(
             found.map(|s| s.name),
             Some("sessions-2026-05-02.jsonl".into())
+        );
+    }
+
+    #[test]
+    fn byte_budget_drops_least_recently_used_index() {
+        let (dir, root) = setup();
+        let names = ["sessions-2026-05-01.jsonl", "sessions-2026-05-02.jsonl"];
+        for (k, name) in names.iter().enumerate() {
+            let mut body = String::new();
+            for i in 0..200 {
+                body.push_str(&format!(
+                    "{{\"sid\":\"{SID}\",\"t\":{i},\"ch\":\"i\",\"d\":\"{k}\"}}\n"
+                ));
+            }
+            std::fs::write(dir.path().join("d1/ssh/transcripts").join(name), body).expect("write");
+        }
+        let shards: Vec<ShardPath> = names
+            .iter()
+            .map(|n| root.shard("d1", "ssh", n).expect("shard"))
+            .collect();
+        // Room for one small index, not two.
+        let one = {
+            let c = ShardCache::new();
+            c.read_session(&shards[0], SID).expect("read");
+            c.kept_bytes()
+        };
+        assert!(one > 0);
+        let cache = ShardCache::with_max_bytes(one + one / 2);
+        assert_eq!(
+            cache
+                .read_session(&shards[0], SID)
+                .expect("read")
+                .events
+                .len(),
+            200
+        );
+        assert!(cache.indexed_bytes(&shards[0].path).is_some());
+        let r = cache.read_session(&shards[1], SID).expect("read");
+        assert_eq!(r.events.len(), 200);
+        assert_eq!(
+            r.events[0],
+            Event::new(0.0, decnet_engine::EventKind::Input, "1")
+        );
+        assert!(
+            cache.indexed_bytes(&shards[0].path).is_none(),
+            "LRU dropped"
+        );
+        assert!(
+            cache.indexed_bytes(&shards[1].path).is_some(),
+            "in use kept"
+        );
+        assert!(cache.kept_bytes() <= one + one / 2);
+        // A budget smaller than one index still serves it (and keeps it).
+        let tiny = ShardCache::with_max_bytes(1);
+        assert_eq!(
+            tiny.read_session(&shards[0], SID)
+                .expect("read")
+                .events
+                .len(),
+            200
+        );
+        assert!(tiny.indexed_bytes(&shards[0].path).is_some());
+        assert_eq!(
+            tiny.read_session(&shards[1], SID)
+                .expect("read")
+                .events
+                .len(),
+            200
+        );
+        assert!(tiny.indexed_bytes(&shards[0].path).is_none());
+        assert_eq!(
+            tiny.read_session(&shards[0], SID)
+                .expect("read")
+                .events
+                .len(),
+            200
         );
     }
 

@@ -9,12 +9,25 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::{MySqlPool, Row};
 
+use super::rows::{self, Dialect, StoredIds, ROWS_PER_STATEMENT};
 use super::schema::{self, TableInfo};
 use super::{
-    profiled_bounds, value_json, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome,
-    StoredRow,
+    profiled_bounds, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow,
 };
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
+
+/// MariaDB 10.11 has no row alias (`AS new`), so `VALUES(col)`; the stored
+/// ids are read back with one `SELECT` in the same transaction.
+const UPSERT: Dialect = Dialect {
+    numbered: false,
+    value_cast: None,
+    tail: "ON DUPLICATE KEY UPDATE \
+           identity_ref = VALUES(identity_ref), value = VALUES(value), \
+           confidence = VALUES(confidence), window_start_ts = VALUES(window_start_ts), \
+           window_end_ts = VALUES(window_end_ts), source = VALUES(source), \
+           envelope_v = VALUES(envelope_v), ts = VALUES(ts), \
+           attacker_uuid = VALUES(attacker_uuid)",
+};
 
 const MIGRATION: &str = include_str!("../../../../migrations/mysql/0001_init.sql");
 
@@ -135,60 +148,32 @@ impl Store for MysqlStore {
                 u
             }
         };
-        for (i, o) in w.observations.iter().enumerate() {
-            if w.fail_after == Some(i) {
-                return Err(StoreError::Injected(i));
-            }
-            sqlx::query(
-                "INSERT INTO observations (id, identity_ref, primitive, value, confidence, \
-                 window_start_ts, window_end_ts, source, evidence_ref, envelope_v, ts, \
-                 attacker_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON DUPLICATE KEY UPDATE \
-                 identity_ref = VALUES(identity_ref), value = VALUES(value), \
-                 confidence = VALUES(confidence), window_start_ts = VALUES(window_start_ts), \
-                 window_end_ts = VALUES(window_end_ts), source = VALUES(source), \
-                 envelope_v = VALUES(envelope_v), ts = VALUES(ts), \
-                 attacker_uuid = VALUES(attacker_uuid)",
-            )
-            .bind(&o.id)
-            .bind(&o.identity_ref)
-            .bind(o.primitive)
-            .bind(if o.value_is_json() {
-                o.value.clone()
-            } else {
-                value_json(&o.value)
-            })
-            .bind(o.confidence)
-            .bind(o.window_start_ts)
-            .bind(o.window_end_ts)
-            .bind(&o.source)
-            .bind(w.evidence_ref)
-            .bind(i64::from(o.v))
-            .bind(o.ts)
-            .bind(&attacker_uuid)
-            .execute(&mut *tx)
-            .await?;
+        // One multi-row upsert per group (normally one per session), then
+        // one read-back of the stored ids.
+        let (obs, injected) = rows::rows_to_write(w);
+        for g in rows::statement_groups(obs, ROWS_PER_STATEMENT) {
+            let group = &obs[g];
+            let sql = rows::upsert_sql(&UPSERT, group.len());
+            rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid)
+                .execute(&mut *tx)
+                .await?;
         }
-        let ids: HashMap<String, String> =
-            sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = ?")
-                .bind(w.evidence_ref)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+        if let Some(n) = injected {
+            return Err(StoreError::Injected(n));
+        }
+        let mut ids = StoredIds::default();
+        if !obs.is_empty() {
+            let stored =
+                sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = ?")
+                    .bind(w.evidence_ref)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            ids.extend(&stored)?;
+        }
         tx.commit().await?;
         Ok(StoreOutcome::Stored {
             attacker_uuid,
-            ids: w
-                .observations
-                .iter()
-                .map(|o| {
-                    ids.get(o.primitive)
-                        .cloned()
-                        .unwrap_or_else(|| o.id.clone())
-                })
-                .collect(),
+            ids: ids.for_observations(w.observations),
         })
     }
 
@@ -222,18 +207,7 @@ impl Store for MysqlStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LogRow {
-                    id: r.try_get(0)?,
-                    decky: r.try_get(1)?,
-                    service: r.try_get(2)?,
-                    attacker_ip: r.try_get(3)?,
-                    fields: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::log_row)
     }
 
     async fn max_log_id(&self) -> Result<Option<i64>, StoreError> {
@@ -271,18 +245,7 @@ impl Store for MysqlStore {
         .bind(prefix)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredRow {
-                    id: r.try_get(0)?,
-                    evidence_ref: r.try_get(1)?,
-                    primitive: r.try_get(2)?,
-                    value: r.try_get(3)?,
-                    attacker_uuid: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::stored_row)
     }
 
     async fn attackers_for_ip(&self, ip: &str) -> Result<Vec<String>, StoreError> {

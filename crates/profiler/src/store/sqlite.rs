@@ -9,17 +9,35 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::rows::{self, Dialect, StoredIds, ROWS_PER_STATEMENT};
 use super::schema::{self, TableInfo};
 use super::{
-    profiled_bounds, value_json, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome,
-    StoredRow,
+    profiled_bounds, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow,
 };
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
+
+/// `RETURNING` gives the stored row's id, also when the row existed and
+/// was updated (the id column is never in the `SET` list).
+const UPSERT: Dialect = Dialect {
+    numbered: false,
+    value_cast: None,
+    tail: "ON CONFLICT(evidence_ref, primitive) DO UPDATE SET \
+           identity_ref = excluded.identity_ref, value = excluded.value, \
+           confidence = excluded.confidence, window_start_ts = excluded.window_start_ts, \
+           window_end_ts = excluded.window_end_ts, source = excluded.source, \
+           envelope_v = excluded.envelope_v, ts = excluded.ts, \
+           attacker_uuid = excluded.attacker_uuid \
+           RETURNING primitive, id",
+};
 
 const MIGRATION: &str = include_str!("../../../../migrations/sqlite/0001_init.sql");
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite has one writer at a time. Our own writers queue here instead
+    /// of inside SQLite's busy handler (which sleeps and retries, 1 ms to
+    /// 100 ms a round); other processes still meet the busy timeout.
+    write: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
@@ -41,7 +59,10 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_millis(db.busy_timeout_ms.max(5_000)))
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            write: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -114,6 +135,7 @@ impl Store for SqliteStore {
     }
 
     async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
+        let _writer = self.write.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT uuid FROM attackers WHERE ip = ? ORDER BY first_seen ASC, uuid ASC LIMIT 1",
@@ -144,60 +166,24 @@ impl Store for SqliteStore {
                 u
             }
         };
-        for (i, o) in w.observations.iter().enumerate() {
-            if w.fail_after == Some(i) {
-                return Err(StoreError::Injected(i));
-            }
-            sqlx::query(
-                "INSERT INTO observations (id, identity_ref, primitive, value, confidence, \
-                 window_start_ts, window_end_ts, source, evidence_ref, envelope_v, ts, \
-                 attacker_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT(evidence_ref, primitive) DO UPDATE SET \
-                 identity_ref = excluded.identity_ref, value = excluded.value, \
-                 confidence = excluded.confidence, window_start_ts = excluded.window_start_ts, \
-                 window_end_ts = excluded.window_end_ts, source = excluded.source, \
-                 envelope_v = excluded.envelope_v, ts = excluded.ts, \
-                 attacker_uuid = excluded.attacker_uuid",
-            )
-            .bind(&o.id)
-            .bind(&o.identity_ref)
-            .bind(o.primitive)
-            .bind(if o.value_is_json() {
-                o.value.clone()
-            } else {
-                value_json(&o.value)
-            })
-            .bind(o.confidence)
-            .bind(o.window_start_ts)
-            .bind(o.window_end_ts)
-            .bind(&o.source)
-            .bind(w.evidence_ref)
-            .bind(i64::from(o.v))
-            .bind(o.ts)
-            .bind(&attacker_uuid)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let ids: HashMap<String, String> =
-            sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = ?")
-                .bind(w.evidence_ref)
+        // One multi-row upsert per group (normally one per session).
+        let (obs, injected) = rows::rows_to_write(w);
+        let mut ids = StoredIds::default();
+        for g in rows::statement_groups(obs, ROWS_PER_STATEMENT) {
+            let group = &obs[g];
+            let sql = rows::upsert_sql(&UPSERT, group.len());
+            let stored = rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid)
                 .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+                .await?;
+            ids.extend(&stored)?;
+        }
+        if let Some(n) = injected {
+            return Err(StoreError::Injected(n));
+        }
         tx.commit().await?;
         Ok(StoreOutcome::Stored {
             attacker_uuid,
-            ids: w
-                .observations
-                .iter()
-                .map(|o| {
-                    ids.get(o.primitive)
-                        .cloned()
-                        .unwrap_or_else(|| o.id.clone())
-                })
-                .collect(),
+            ids: ids.for_observations(w.observations),
         })
     }
 
@@ -211,6 +197,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let _writer = self.write.lock().await;
         sqlx::query(
             "INSERT INTO state (\"key\", value) VALUES (?, ?) \
              ON CONFLICT(\"key\") DO UPDATE SET value = excluded.value",
@@ -231,18 +218,7 @@ impl Store for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LogRow {
-                    id: r.try_get(0)?,
-                    decky: r.try_get(1)?,
-                    service: r.try_get(2)?,
-                    attacker_ip: r.try_get(3)?,
-                    fields: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::log_row)
     }
 
     async fn max_log_id(&self) -> Result<Option<i64>, StoreError> {
@@ -252,6 +228,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_log(&self, row: &NewLog<'_>) -> Result<i64, StoreError> {
+        let _writer = self.write.lock().await;
         let r = sqlx::query(
             "INSERT INTO logs (timestamp, decky, service, event_type, attacker_ip, raw_line, \
              fields, msg) VALUES (?, ?, ?, ?, ?, '', ?, '')",
@@ -277,18 +254,7 @@ impl Store for SqliteStore {
         .bind(prefix)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredRow {
-                    id: r.try_get(0)?,
-                    evidence_ref: r.try_get(1)?,
-                    primitive: r.try_get(2)?,
-                    value: r.try_get(3)?,
-                    attacker_uuid: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::stored_row)
     }
 
     async fn attackers_for_ip(&self, ip: &str) -> Result<Vec<String>, StoreError> {

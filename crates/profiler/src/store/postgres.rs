@@ -15,6 +15,7 @@ use super::{
     profiled_bounds, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow,
 };
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
+use crate::inflight::InFlight;
 
 /// `RETURNING` gives the stored row's id, also when the row existed and
 /// was updated (the id column is never in the `SET` list).
@@ -34,6 +35,10 @@ const MIGRATION: &str = include_str!("../../../../migrations/postgres/0001_init.
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Sessions of the same attacker IP write one at a time (in this
+    /// process): under READ COMMITTED two transactions looking up the same
+    /// new IP both find nothing and would both insert an attacker row.
+    attacker_locks: InFlight,
 }
 
 impl PostgresStore {
@@ -44,7 +49,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_millis(db.busy_timeout_ms.max(5_000)))
             .connect_with(opts)
             .await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            attacker_locks: InFlight::new(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -121,6 +129,7 @@ impl Store for PostgresStore {
     }
 
     async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
+        let _same_ip = self.attacker_locks.acquire(w.attacker_ip.to_string()).await;
         let mut tx = self.pool.begin().await?;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT uuid FROM attackers WHERE ip = $1 ORDER BY first_seen ASC, uuid ASC LIMIT 1",

@@ -895,10 +895,75 @@ async fn session_bigger_than_one_statement(backend: Backend) {
     db.drop_db().await;
 }
 
+/// Rows in hand at once finish out of order: a later row stored while an
+/// earlier one failed must not move the cursor past the failed row. Row 1
+/// (no attacker yet → deferred) fails because the deferred set cannot be
+/// read; row 2 is stored meanwhile. The cursor stays before row 1; once the
+/// set is readable, row 1 is deferred, row 2 skipped, the cursor passes both.
+async fn cursor_stops_before_a_failed_row(backend: Backend) {
+    let Some(db) = fresh(backend, SchemaMode::Own).await else {
+        return;
+    };
+    let (_d, root) = stage_root();
+    let st = store(&db, AttackerMode::Wait).await;
+    let sids = sids(&root);
+    // The attacker of the second session exists; the first one's does not.
+    st.store_session(&SessionWrite {
+        attacker_ip: "203.0.113.61",
+        attackers: AttackerMode::Create,
+        evidence_ref: "none",
+        observations: &[],
+        fail_after: None,
+    })
+    .await
+    .unwrap();
+    let first = insert_session_log(&st, &sids[1], "203.0.113.60").await;
+    let second = insert_session_log(&st, &sids[0], "203.0.113.61").await;
+    assert!(second > first);
+    st.set_state("decnet_profiler_deferred", "not a deferred set")
+        .await
+        .unwrap();
+    let p = poller(handler(st.clone(), &root, AttackerMode::Wait));
+    let cancel = CancellationToken::new();
+    let err = p.tick(&cancel).await.unwrap_err();
+    assert!(
+        err.to_string().contains("decnet_profiler_deferred"),
+        "{err}"
+    );
+    // The later row finished and is stored...
+    assert!(st.is_profiled("decky-01", "ssh", &sids[0]).await.unwrap());
+    // ...but the cursor did not pass the failed row before it.
+    assert_eq!(
+        st.get_state("decnet_profiler_session_cursor")
+            .await
+            .unwrap(),
+        None
+    );
+    st.set_state("decnet_profiler_deferred", r#"{"entries":[]}"#)
+        .await
+        .unwrap();
+    let r = p.tick(&cancel).await.unwrap();
+    assert_eq!((r.rows, r.deferred, r.skipped, r.stored), (2, 1, 1, 0));
+    assert_eq!(
+        st.get_state("decnet_profiler_session_cursor")
+            .await
+            .unwrap()
+            .unwrap(),
+        format!("{{\"last_log_id\":{second}}}")
+    );
+    let set = DeferredSet::load(st.as_ref(), "decnet_profiler_deferred")
+        .await
+        .unwrap();
+    assert_eq!(set.entries.len(), 1);
+    assert_eq!(set.entries[0].sid, sids[1]);
+    db.drop_db().await;
+}
+
 on_all_backends_extra! {
     decnet_mode_names_missing_tables => decnet_mode_on_empty_db,
     restore_returns_the_existing_ids => restore_returns_existing_ids,
     session_bigger_than_one_statement_is_stored_whole => session_bigger_than_one_statement,
+    poll_cursor_stops_before_a_failed_row => cursor_stops_before_a_failed_row,
 }
 
 #[tokio::test]

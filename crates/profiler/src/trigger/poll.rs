@@ -330,8 +330,8 @@ impl Poller {
         Ok(())
     }
 
-    /// Polls until cancelled. A session in hand is finished (or rolled
-    /// back by its transaction) before returning.
+    /// Polls until cancelled. The sessions in hand are finished (or rolled
+    /// back by their transactions) before returning.
     pub async fn run(&self, cancel: CancellationToken) {
         let interval = Duration::from_secs(self.poll.interval_s);
         let mut failures: u32 = 0;

@@ -91,6 +91,9 @@ pub struct PollConfig {
     pub enabled: bool,
     pub interval_s: u64,
     pub batch: u32,
+    /// Rows of a batch handled at the same time (the cursor still only
+    /// passes a row once every row before it is done).
+    pub concurrency: usize,
     /// Our cursor's `state` key, distinct from the Python worker's.
     pub cursor_key: String,
 }
@@ -158,6 +161,7 @@ impl Default for Config {
                 enabled: true,
                 interval_s: 30,
                 batch: 500,
+                concurrency: 4,
                 cursor_key: "decnet_profiler_session_cursor".into(),
             },
             bus: BusConfig {
@@ -321,6 +325,9 @@ impl Config {
         }
         if self.poll.batch == 0 {
             return inv("poll.batch must be at least 1");
+        }
+        if self.poll.concurrency == 0 {
+            return inv("poll.concurrency must be at least 1");
         }
         if self.poll.interval_s == 0 {
             return inv("poll.interval_s must be at least 1");
@@ -759,7 +766,11 @@ mod tests {
             "sqlite:///var/lib/decnet-profiler/profiler.db?mode=rwc"
         );
         assert_eq!(c.poll.cursor_key, "decnet_profiler_session_cursor");
+        assert_eq!(c.poll.concurrency, 4);
         c.validate().expect("valid");
+        let mut zero = c.clone();
+        zero.poll.concurrency = 0;
+        assert!(zero.validate().is_err());
     }
 
     #[test]

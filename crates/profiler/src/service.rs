@@ -14,7 +14,7 @@
 //! `ready_timeout` (the daemon then works through the poll path and
 //! subscribes whenever the bus appears). Shutdown (SIGTERM, SIGINT, or a
 //! `{"action":"stop"}` control event): STOPPING=1, the reader stops taking
-//! events, workers and the poll loop finish the session in hand within the
+//! events, workers and the poll loop finish the sessions in hand within the
 //! drain deadline, queued publishes are flushed, exit 0. Sessions left in
 //! the queue are picked up by the poll path at the next start.
 

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use decnet_profiler::config::{AttackerMode, Backend, Config, DbSettings, SchemaMode};
 use decnet_profiler::handler::{DeferReason, Handler, Outcome, SessionRef, SkipReason};
 use decnet_profiler::shards::{ArtifactsRoot, ShardCache};
-use decnet_profiler::store::{AnyStore, NewLog, SessionWrite, Store, StoreError};
+use decnet_profiler::store::rows::{statement_groups, ROWS_PER_STATEMENT};
+use decnet_profiler::store::{AnyStore, NewLog, SessionWrite, Store, StoreError, StoreOutcome};
 use decnet_profiler::trigger::deferred::DeferredSet;
 use decnet_profiler::trigger::poll::Poller;
 use sqlx::Connection;
@@ -729,8 +730,240 @@ async fn decnet_mode_on_empty_db(backend: Backend) {
     db.drop_db().await;
 }
 
+/// Real observations of the sample's first session (fresh random ids).
+fn extract_first(root: &ArtifactsRoot) -> (String, Vec<decnet_engine::Observation>) {
+    let sid = sids(root)[0].clone();
+    let shard = root.shard("decky-01", "ssh", DAY).unwrap();
+    let events = ShardCache::new().read_session(&shard, &sid).unwrap().events;
+    let eref = shard.evidence_ref(&sid);
+    let obs = decnet_engine::extract_session(
+        &events,
+        &decnet_engine::ExtractParams {
+            sid: &sid,
+            evidence_ref: Some(&eref),
+            source: decnet_engine::DEFAULT_SOURCE,
+            profile: decnet_engine::Profile::default(),
+            now_ts: 1.0,
+        },
+    )
+    .unwrap();
+    (eref, obs)
+}
+
+fn stored_ids(out: StoreOutcome) -> Vec<String> {
+    match out {
+        StoreOutcome::Stored { ids, .. } => ids,
+        StoreOutcome::NoAttacker => panic!("no attacker"),
+    }
+}
+
+/// The multi-row upsert returns the id in the DB: its own on first store,
+/// the existing row's on a re-store (new ids proposed), and a mix when only
+/// part of the session existed.
+async fn restore_returns_existing_ids(backend: Backend) {
+    let Some(db) = fresh(backend, SchemaMode::Own).await else {
+        return;
+    };
+    let (_d, root) = stage_root();
+    let st = store(&db, AttackerMode::Create).await;
+    let (eref, obs) = extract_first(&root);
+    assert!(obs.len() > 10);
+    let write = |o: &'static [decnet_engine::Observation]| SessionWrite {
+        attacker_ip: "192.0.2.77",
+        attackers: AttackerMode::Create,
+        evidence_ref: Box::leak(eref.clone().into_boxed_str()),
+        observations: o,
+        fail_after: None,
+    };
+    // First store: the first half only.
+    let half = obs.len() / 2;
+    let first: &'static [_] = Box::leak(obs[..half].to_vec().into_boxed_slice());
+    let ids1 = stored_ids(st.store_session(&write(first)).await.unwrap());
+    let own: Vec<String> = first.iter().map(|o| o.id.clone()).collect();
+    assert_eq!(ids1, own, "new rows keep their own ids");
+    // Re-extracted: every observation has a fresh id and a new confidence.
+    let mut again = obs.clone();
+    for o in &mut again {
+        o.id = uuid::Uuid::new_v4().simple().to_string();
+        o.confidence = 0.25;
+    }
+    let again: &'static [_] = Box::leak(again.into_boxed_slice());
+    let ids2 = stored_ids(st.store_session(&write(again)).await.unwrap());
+    assert_eq!(ids2.len(), again.len());
+    assert_eq!(
+        &ids2[..half],
+        &own[..],
+        "existing rows: the stored (first) ids"
+    );
+    let fresh_ids: Vec<String> = again[half..].iter().map(|o| o.id.clone()).collect();
+    assert_eq!(
+        &ids2[half..],
+        &fresh_ids[..],
+        "rows new in this write: their own ids"
+    );
+    // What the DB holds is what was returned, and the values were updated.
+    let rows = st.observations_with_prefix(&eref).await.unwrap();
+    assert_eq!(rows.len(), again.len());
+    for (o, id) in again.iter().zip(&ids2) {
+        let r = rows.iter().find(|r| r.primitive == o.primitive).unwrap();
+        assert_eq!(&r.id, id, "{}", o.primitive);
+    }
+    // A third store with yet other ids returns the same ids again.
+    let mut third = obs.clone();
+    for o in &mut third {
+        o.id = uuid::Uuid::new_v4().simple().to_string();
+    }
+    let third: &'static [_] = Box::leak(third.into_boxed_slice());
+    assert_eq!(
+        stored_ids(st.store_session(&write(third)).await.unwrap()),
+        ids2
+    );
+    db.drop_db().await;
+}
+
+/// A session with more observations than one statement holds (and a
+/// repeated primitive, which forces a split) is stored whole, in one
+/// transaction: an injected failure in the second statement leaves nothing.
+async fn session_bigger_than_one_statement(backend: Backend) {
+    let Some(db) = fresh(backend, SchemaMode::Own).await else {
+        return;
+    };
+    let (_d, root) = stage_root();
+    let st = store(&db, AttackerMode::Create).await;
+    let (eref, obs) = extract_first(&root);
+    let template = obs[0].clone();
+    let n = ROWS_PER_STATEMENT * 2 + 37;
+    let mut many: Vec<decnet_engine::Observation> = (0..n)
+        .map(|i| {
+            let mut o = template.clone();
+            o.primitive = Box::leak(format!("test.chunk.p{i:05}").into_boxed_str());
+            o.id = uuid::Uuid::new_v4().simple().to_string();
+            o.value = format!("v{i}");
+            o
+        })
+        .collect();
+    // The same primitive again near the end: overwrites row 5, keeps its id.
+    let mut dup = many[5].clone();
+    dup.id = uuid::Uuid::new_v4().simple().to_string();
+    dup.value = "overwritten".into();
+    many.push(dup);
+    assert!(statement_groups(&many, ROWS_PER_STATEMENT).len() >= 3);
+
+    // Failure inside the second statement: nothing at all is stored.
+    let w = SessionWrite {
+        attacker_ip: "192.0.2.88",
+        attackers: AttackerMode::Create,
+        evidence_ref: &eref,
+        observations: &many,
+        fail_after: Some(ROWS_PER_STATEMENT + 5),
+    };
+    assert!(matches!(
+        st.store_session(&w).await,
+        Err(StoreError::Injected(_))
+    ));
+    assert!(st.observations_with_prefix(&eref).await.unwrap().is_empty());
+    assert!(st.attackers_for_ip("192.0.2.88").await.unwrap().is_empty());
+
+    let w = SessionWrite {
+        fail_after: None,
+        ..w
+    };
+    let ids = stored_ids(st.store_session(&w).await.unwrap());
+    assert_eq!(ids.len(), many.len());
+    assert_eq!(
+        ids[n], many[5].id,
+        "the repeated primitive keeps the first id"
+    );
+    assert_eq!(ids[5], many[5].id);
+    assert_eq!(
+        &ids[..n],
+        &many[..n].iter().map(|o| o.id.clone()).collect::<Vec<_>>()[..]
+    );
+    let rows = st.observations_with_prefix(&eref).await.unwrap();
+    assert_eq!(rows.len(), n, "every distinct primitive stored once");
+    let r5 = rows
+        .iter()
+        .find(|r| r.primitive == many[5].primitive)
+        .unwrap();
+    assert_eq!(r5.value, "\"overwritten\"");
+    assert_eq!(r5.id, many[5].id);
+    let last = rows
+        .iter()
+        .find(|r| r.primitive == many[n - 1].primitive)
+        .unwrap();
+    assert_eq!(last.value, format!("\"v{}\"", n - 1));
+    db.drop_db().await;
+}
+
+/// Rows in hand at once finish out of order: a later row stored while an
+/// earlier one failed must not move the cursor past the failed row. Row 1
+/// (no attacker yet → deferred) fails because the deferred set cannot be
+/// read; row 2 is stored meanwhile. The cursor stays before row 1; once the
+/// set is readable, row 1 is deferred, row 2 skipped, the cursor passes both.
+async fn cursor_stops_before_a_failed_row(backend: Backend) {
+    let Some(db) = fresh(backend, SchemaMode::Own).await else {
+        return;
+    };
+    let (_d, root) = stage_root();
+    let st = store(&db, AttackerMode::Wait).await;
+    let sids = sids(&root);
+    // The attacker of the second session exists; the first one's does not.
+    st.store_session(&SessionWrite {
+        attacker_ip: "203.0.113.61",
+        attackers: AttackerMode::Create,
+        evidence_ref: "none",
+        observations: &[],
+        fail_after: None,
+    })
+    .await
+    .unwrap();
+    let first = insert_session_log(&st, &sids[1], "203.0.113.60").await;
+    let second = insert_session_log(&st, &sids[0], "203.0.113.61").await;
+    assert!(second > first);
+    st.set_state("decnet_profiler_deferred", "not a deferred set")
+        .await
+        .unwrap();
+    let p = poller(handler(st.clone(), &root, AttackerMode::Wait));
+    let cancel = CancellationToken::new();
+    let err = p.tick(&cancel).await.unwrap_err();
+    assert!(
+        err.to_string().contains("decnet_profiler_deferred"),
+        "{err}"
+    );
+    // The later row finished and is stored...
+    assert!(st.is_profiled("decky-01", "ssh", &sids[0]).await.unwrap());
+    // ...but the cursor did not pass the failed row before it.
+    assert_eq!(
+        st.get_state("decnet_profiler_session_cursor")
+            .await
+            .unwrap(),
+        None
+    );
+    st.set_state("decnet_profiler_deferred", r#"{"entries":[]}"#)
+        .await
+        .unwrap();
+    let r = p.tick(&cancel).await.unwrap();
+    assert_eq!((r.rows, r.deferred, r.skipped, r.stored), (2, 1, 1, 0));
+    assert_eq!(
+        st.get_state("decnet_profiler_session_cursor")
+            .await
+            .unwrap()
+            .unwrap(),
+        format!("{{\"last_log_id\":{second}}}")
+    );
+    let set = DeferredSet::load(st.as_ref(), "decnet_profiler_deferred")
+        .await
+        .unwrap();
+    assert_eq!(set.entries.len(), 1);
+    assert_eq!(set.entries[0].sid, sids[1]);
+    db.drop_db().await;
+}
+
 on_all_backends_extra! {
     decnet_mode_names_missing_tables => decnet_mode_on_empty_db,
+    restore_returns_the_existing_ids => restore_returns_existing_ids,
+    session_bigger_than_one_statement_is_stored_whole => session_bigger_than_one_statement,
+    poll_cursor_stops_before_a_failed_row => cursor_stops_before_a_failed_row,
 }
 
 #[tokio::test]

@@ -91,6 +91,11 @@ pub async fn with_beat<F: std::future::Future>(beat: Beat, f: F) -> F::Output {
     CURRENT.scope(beat, f).await
 }
 
+/// The current task's beacon, to hand on to tasks it spawns.
+pub fn current_beat() -> Option<Beat> {
+    CURRENT.try_with(Beat::clone).ok()
+}
+
 /// Beats the current task's beacon, if it has one (no-op otherwise).
 pub fn beat_current() {
     let _ = CURRENT.try_with(Beat::beat);

@@ -6,6 +6,7 @@
 
 pub mod mysql;
 pub mod postgres;
+pub mod rows;
 pub mod schema;
 pub mod sqlite;
 

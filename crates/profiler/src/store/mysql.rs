@@ -9,28 +9,65 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::{MySqlPool, Row};
 
+use super::rows::{self, Dialect, StoredIds, ROWS_PER_STATEMENT};
 use super::schema::{self, TableInfo};
 use super::{
-    profiled_bounds, value_json, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome,
-    StoredRow,
+    profiled_bounds, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow,
 };
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
+use crate::inflight::InFlight;
+
+/// MariaDB 10.11 has no row alias (`AS new`), so `VALUES(col)`; the stored
+/// ids are read back with one `SELECT` in the same transaction.
+const UPSERT: Dialect = Dialect {
+    numbered: false,
+    value_cast: None,
+    tail: "ON DUPLICATE KEY UPDATE \
+           identity_ref = VALUES(identity_ref), value = VALUES(value), \
+           confidence = VALUES(confidence), window_start_ts = VALUES(window_start_ts), \
+           window_end_ts = VALUES(window_end_ts), source = VALUES(source), \
+           envelope_v = VALUES(envelope_v), ts = VALUES(ts), \
+           attacker_uuid = VALUES(attacker_uuid)",
+};
 
 const MIGRATION: &str = include_str!("../../../../migrations/mysql/0001_init.sql");
 
 pub struct MysqlStore {
     pool: MySqlPool,
+    /// Sessions of the same attacker IP write one at a time (in this
+    /// process), so a new IP gets one attacker row, without relying on
+    /// InnoDB gap locks (see `connect`).
+    attacker_locks: InFlight,
 }
 
 impl MysqlStore {
     pub async fn connect(db: &DbSettings) -> Result<MysqlStore, StoreError> {
         let opts = MySqlConnectOptions::from_str(&db.url)?.charset("utf8mb4");
+        // READ COMMITTED: under InnoDB's default REPEATABLE READ the
+        // attacker lookup of a new IP (`… FOR UPDATE` finding nothing)
+        // takes a gap lock, and two sessions inserting new attackers into
+        // the same gap deadlock (measured: ~1 in 8 sessions of a backlog
+        // rolled back and retried after 100 ms+). Same-IP sessions are
+        // serialised in-process instead (`attacker_locks`).
         let pool = MySqlPoolOptions::new()
             .max_connections(db.max_connections)
             .acquire_timeout(Duration::from_millis(db.busy_timeout_ms.max(5_000)))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    sqlx::Executor::execute(
+                        conn,
+                        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                    )
+                    .await
+                    .map(|_| ())
+                })
+            })
             .connect_with(opts)
             .await?;
-        Ok(MysqlStore { pool })
+        Ok(MysqlStore {
+            pool,
+            attacker_locks: InFlight::new(),
+        })
     }
 
     pub fn pool(&self) -> &MySqlPool {
@@ -104,6 +141,7 @@ impl Store for MysqlStore {
     }
 
     async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
+        let _same_ip = self.attacker_locks.acquire(w.attacker_ip.to_string()).await;
         let mut tx = self.pool.begin().await?;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT uuid FROM attackers WHERE ip = ? ORDER BY first_seen ASC, uuid ASC LIMIT 1 \
@@ -135,60 +173,32 @@ impl Store for MysqlStore {
                 u
             }
         };
-        for (i, o) in w.observations.iter().enumerate() {
-            if w.fail_after == Some(i) {
-                return Err(StoreError::Injected(i));
-            }
-            sqlx::query(
-                "INSERT INTO observations (id, identity_ref, primitive, value, confidence, \
-                 window_start_ts, window_end_ts, source, evidence_ref, envelope_v, ts, \
-                 attacker_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON DUPLICATE KEY UPDATE \
-                 identity_ref = VALUES(identity_ref), value = VALUES(value), \
-                 confidence = VALUES(confidence), window_start_ts = VALUES(window_start_ts), \
-                 window_end_ts = VALUES(window_end_ts), source = VALUES(source), \
-                 envelope_v = VALUES(envelope_v), ts = VALUES(ts), \
-                 attacker_uuid = VALUES(attacker_uuid)",
-            )
-            .bind(&o.id)
-            .bind(&o.identity_ref)
-            .bind(o.primitive)
-            .bind(if o.value_is_json() {
-                o.value.clone()
-            } else {
-                value_json(&o.value)
-            })
-            .bind(o.confidence)
-            .bind(o.window_start_ts)
-            .bind(o.window_end_ts)
-            .bind(&o.source)
-            .bind(w.evidence_ref)
-            .bind(i64::from(o.v))
-            .bind(o.ts)
-            .bind(&attacker_uuid)
-            .execute(&mut *tx)
-            .await?;
+        // One multi-row upsert per group (normally one per session), then
+        // one read-back of the stored ids.
+        let (obs, injected) = rows::rows_to_write(w);
+        for g in rows::statement_groups(obs, ROWS_PER_STATEMENT) {
+            let group = &obs[g];
+            let sql = rows::upsert_sql(&UPSERT, group.len());
+            rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid)
+                .execute(&mut *tx)
+                .await?;
         }
-        let ids: HashMap<String, String> =
-            sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = ?")
-                .bind(w.evidence_ref)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+        if let Some(n) = injected {
+            return Err(StoreError::Injected(n));
+        }
+        let mut ids = StoredIds::default();
+        if !obs.is_empty() {
+            let stored =
+                sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = ?")
+                    .bind(w.evidence_ref)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            ids.extend(&stored)?;
+        }
         tx.commit().await?;
         Ok(StoreOutcome::Stored {
             attacker_uuid,
-            ids: w
-                .observations
-                .iter()
-                .map(|o| {
-                    ids.get(o.primitive)
-                        .cloned()
-                        .unwrap_or_else(|| o.id.clone())
-                })
-                .collect(),
+            ids: ids.for_observations(w.observations),
         })
     }
 
@@ -222,18 +232,7 @@ impl Store for MysqlStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LogRow {
-                    id: r.try_get(0)?,
-                    decky: r.try_get(1)?,
-                    service: r.try_get(2)?,
-                    attacker_ip: r.try_get(3)?,
-                    fields: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::log_row)
     }
 
     async fn max_log_id(&self) -> Result<Option<i64>, StoreError> {
@@ -271,18 +270,7 @@ impl Store for MysqlStore {
         .bind(prefix)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredRow {
-                    id: r.try_get(0)?,
-                    evidence_ref: r.try_get(1)?,
-                    primitive: r.try_get(2)?,
-                    value: r.try_get(3)?,
-                    attacker_uuid: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::stored_row)
     }
 
     async fn attackers_for_ip(&self, ip: &str) -> Result<Vec<String>, StoreError> {

@@ -9,17 +9,36 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
+use super::rows::{self, Dialect, StoredIds, ROWS_PER_STATEMENT};
 use super::schema::{self, TableInfo};
 use super::{
-    profiled_bounds, value_json, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome,
-    StoredRow,
+    profiled_bounds, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow,
 };
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
+use crate::inflight::InFlight;
+
+/// `RETURNING` gives the stored row's id, also when the row existed and
+/// was updated (the id column is never in the `SET` list).
+const UPSERT: Dialect = Dialect {
+    numbered: true,
+    value_cast: Some("JSON"),
+    tail: "ON CONFLICT(evidence_ref, primitive) DO UPDATE SET \
+           identity_ref = EXCLUDED.identity_ref, value = EXCLUDED.value, \
+           confidence = EXCLUDED.confidence, window_start_ts = EXCLUDED.window_start_ts, \
+           window_end_ts = EXCLUDED.window_end_ts, source = EXCLUDED.source, \
+           envelope_v = EXCLUDED.envelope_v, ts = EXCLUDED.ts, \
+           attacker_uuid = EXCLUDED.attacker_uuid \
+           RETURNING primitive, id",
+};
 
 const MIGRATION: &str = include_str!("../../../../migrations/postgres/0001_init.sql");
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Sessions of the same attacker IP write one at a time (in this
+    /// process): under READ COMMITTED two transactions looking up the same
+    /// new IP both find nothing and would both insert an attacker row.
+    attacker_locks: InFlight,
 }
 
 impl PostgresStore {
@@ -30,7 +49,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_millis(db.busy_timeout_ms.max(5_000)))
             .connect_with(opts)
             .await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            attacker_locks: InFlight::new(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -107,6 +129,7 @@ impl Store for PostgresStore {
     }
 
     async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
+        let _same_ip = self.attacker_locks.acquire(w.attacker_ip.to_string()).await;
         let mut tx = self.pool.begin().await?;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT uuid FROM attackers WHERE ip = $1 ORDER BY first_seen ASC, uuid ASC LIMIT 1",
@@ -137,56 +160,24 @@ impl Store for PostgresStore {
                 u
             }
         };
-        for (i, o) in w.observations.iter().enumerate() {
-            if w.fail_after == Some(i) {
-                return Err(StoreError::Injected(i));
-            }
-            sqlx::query(
-                "INSERT INTO observations (id, identity_ref, primitive, value, confidence, \
-                 window_start_ts, window_end_ts, source, evidence_ref, envelope_v, ts, \
-                 attacker_uuid) VALUES ($1, $2, $3, CAST($4 AS JSON), $5, $6, $7, $8, $9, $10, $11, $12) \
-                 ON CONFLICT(evidence_ref, primitive) DO UPDATE SET \
-                 identity_ref = EXCLUDED.identity_ref, value = EXCLUDED.value, \
-                 confidence = EXCLUDED.confidence, window_start_ts = EXCLUDED.window_start_ts, \
-                 window_end_ts = EXCLUDED.window_end_ts, source = EXCLUDED.source, \
-                 envelope_v = EXCLUDED.envelope_v, ts = EXCLUDED.ts, \
-                 attacker_uuid = EXCLUDED.attacker_uuid",
-            )
-            .bind(&o.id)
-            .bind(&o.identity_ref)
-            .bind(o.primitive)
-            .bind(if o.value_is_json() { o.value.clone() } else { value_json(&o.value) })
-            .bind(o.confidence)
-            .bind(o.window_start_ts)
-            .bind(o.window_end_ts)
-            .bind(&o.source)
-            .bind(w.evidence_ref)
-            .bind(i32::from(o.v))
-            .bind(o.ts)
-            .bind(&attacker_uuid)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let ids: HashMap<String, String> =
-            sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = $1")
-                .bind(w.evidence_ref)
+        // One multi-row upsert per group (normally one per session).
+        let (obs, injected) = rows::rows_to_write(w);
+        let mut ids = StoredIds::default();
+        for g in rows::statement_groups(obs, ROWS_PER_STATEMENT) {
+            let group = &obs[g];
+            let sql = rows::upsert_sql(&UPSERT, group.len());
+            let stored = rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid)
                 .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+                .await?;
+            ids.extend(&stored)?;
+        }
+        if let Some(n) = injected {
+            return Err(StoreError::Injected(n));
+        }
         tx.commit().await?;
         Ok(StoreOutcome::Stored {
             attacker_uuid,
-            ids: w
-                .observations
-                .iter()
-                .map(|o| {
-                    ids.get(o.primitive)
-                        .cloned()
-                        .unwrap_or_else(|| o.id.clone())
-                })
-                .collect(),
+            ids: ids.for_observations(w.observations),
         })
     }
 
@@ -220,18 +211,7 @@ impl Store for PostgresStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LogRow {
-                    id: r.try_get(0)?,
-                    decky: r.try_get(1)?,
-                    service: r.try_get(2)?,
-                    attacker_ip: r.try_get(3)?,
-                    fields: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::log_row)
     }
 
     async fn max_log_id(&self) -> Result<Option<i64>, StoreError> {
@@ -266,18 +246,7 @@ impl Store for PostgresStore {
         .bind(prefix)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredRow {
-                    id: r.try_get(0)?,
-                    evidence_ref: r.try_get(1)?,
-                    primitive: r.try_get(2)?,
-                    value: r.try_get(3)?,
-                    attacker_uuid: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::stored_row)
     }
 
     async fn attackers_for_ip(&self, ip: &str) -> Result<Vec<String>, StoreError> {

@@ -9,18 +9,51 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::rows::{self, Dialect, StoredIds, ROWS_PER_STATEMENT};
 use super::schema::{self, TableInfo};
 use super::{
-    profiled_bounds, value_json, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome,
-    StoredRow,
+    profiled_bounds, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow,
 };
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
+
+/// `RETURNING` gives the stored row's id, also when the row existed and
+/// was updated (the id column is never in the `SET` list).
+const UPSERT: Dialect = Dialect {
+    numbered: false,
+    value_cast: None,
+    tail: "ON CONFLICT(evidence_ref, primitive) DO UPDATE SET \
+           identity_ref = excluded.identity_ref, value = excluded.value, \
+           confidence = excluded.confidence, window_start_ts = excluded.window_start_ts, \
+           window_end_ts = excluded.window_end_ts, source = excluded.source, \
+           envelope_v = excluded.envelope_v, ts = excluded.ts, \
+           attacker_uuid = excluded.attacker_uuid \
+           RETURNING primitive, id",
+};
 
 const MIGRATION: &str = include_str!("../../../../migrations/sqlite/0001_init.sql");
 
 pub struct SqliteStore {
+    /// Reads (already-profiled checks, poll rows, state, read-backs).
     pool: SqlitePool,
+    /// Every write, on ONE connection: SQLite has one writer at a time, and
+    /// a connection drops its whole page cache whenever another connection
+    /// committed since its last transaction; a single writer keeps its
+    /// cache (the observation indexes' pages) warm.
+    writer: SqlitePool,
+    /// Our own writers queue here instead of in the pool's acquire timeout
+    /// or SQLite's busy handler (which sleeps and retries, 1 ms to 100 ms a
+    /// round); other processes still meet the busy timeout.
+    write: tokio::sync::Mutex<()>,
 }
+
+/// Page cache of the writer connection (KiB; SQLite's default is 2 MB).
+/// It counts in the daemon's RSS (target ≤ 64 MB), hence not more.
+const WRITER_CACHE_KIB: &str = "-16384";
+/// WAL pages before the writer checkpoints (SQLite's default: 1,000). A
+/// checkpoint writes each page changed since the last one once and fsyncs;
+/// a session dirties ~100 index pages, many of them the same ones, so a
+/// longer interval writes and syncs less. Durability is unchanged.
+const AUTOCHECKPOINT_PAGES: &str = "8192";
 
 impl SqliteStore {
     pub async fn connect(db: &DbSettings) -> Result<SqliteStore, StoreError> {
@@ -36,12 +69,27 @@ impl SqliteStore {
                 opts.get_filename().display()
             )));
         }
+        let acquire = Duration::from_millis(db.busy_timeout_ms.max(5_000));
+        // The writer first: it creates the file (own mode) and sets WAL.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(acquire)
+            .connect_with(
+                opts.clone()
+                    .pragma("cache_size", WRITER_CACHE_KIB)
+                    .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES),
+            )
+            .await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(db.max_connections)
-            .acquire_timeout(Duration::from_millis(db.busy_timeout_ms.max(5_000)))
+            .acquire_timeout(acquire)
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            writer,
+            write: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -90,7 +138,8 @@ impl Store for SqliteStore {
 
     async fn prepare(&self, mode: SchemaMode, attackers: AttackerMode) -> Result<(), StoreError> {
         if mode == SchemaMode::Own {
-            sqlx::raw_sql(MIGRATION).execute(&self.pool).await?;
+            let _writer = self.write.lock().await;
+            sqlx::raw_sql(MIGRATION).execute(&self.writer).await?;
         }
         let mut infos = HashMap::new();
         for (t, _) in super::required_columns(attackers) {
@@ -114,7 +163,8 @@ impl Store for SqliteStore {
     }
 
     async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let _writer = self.write.lock().await;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT uuid FROM attackers WHERE ip = ? ORDER BY first_seen ASC, uuid ASC LIMIT 1",
         )
@@ -144,60 +194,24 @@ impl Store for SqliteStore {
                 u
             }
         };
-        for (i, o) in w.observations.iter().enumerate() {
-            if w.fail_after == Some(i) {
-                return Err(StoreError::Injected(i));
-            }
-            sqlx::query(
-                "INSERT INTO observations (id, identity_ref, primitive, value, confidence, \
-                 window_start_ts, window_end_ts, source, evidence_ref, envelope_v, ts, \
-                 attacker_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT(evidence_ref, primitive) DO UPDATE SET \
-                 identity_ref = excluded.identity_ref, value = excluded.value, \
-                 confidence = excluded.confidence, window_start_ts = excluded.window_start_ts, \
-                 window_end_ts = excluded.window_end_ts, source = excluded.source, \
-                 envelope_v = excluded.envelope_v, ts = excluded.ts, \
-                 attacker_uuid = excluded.attacker_uuid",
-            )
-            .bind(&o.id)
-            .bind(&o.identity_ref)
-            .bind(o.primitive)
-            .bind(if o.value_is_json() {
-                o.value.clone()
-            } else {
-                value_json(&o.value)
-            })
-            .bind(o.confidence)
-            .bind(o.window_start_ts)
-            .bind(o.window_end_ts)
-            .bind(&o.source)
-            .bind(w.evidence_ref)
-            .bind(i64::from(o.v))
-            .bind(o.ts)
-            .bind(&attacker_uuid)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let ids: HashMap<String, String> =
-            sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = ?")
-                .bind(w.evidence_ref)
+        // One multi-row upsert per group (normally one per session).
+        let (obs, injected) = rows::rows_to_write(w);
+        let mut ids = StoredIds::default();
+        for g in rows::statement_groups(obs, ROWS_PER_STATEMENT) {
+            let group = &obs[g];
+            let sql = rows::upsert_sql(&UPSERT, group.len());
+            let stored = rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid)
                 .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+                .await?;
+            ids.extend(&stored)?;
+        }
+        if let Some(n) = injected {
+            return Err(StoreError::Injected(n));
+        }
         tx.commit().await?;
         Ok(StoreOutcome::Stored {
             attacker_uuid,
-            ids: w
-                .observations
-                .iter()
-                .map(|o| {
-                    ids.get(o.primitive)
-                        .cloned()
-                        .unwrap_or_else(|| o.id.clone())
-                })
-                .collect(),
+            ids: ids.for_observations(w.observations),
         })
     }
 
@@ -211,13 +225,14 @@ impl Store for SqliteStore {
     }
 
     async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let _writer = self.write.lock().await;
         sqlx::query(
             "INSERT INTO state (\"key\", value) VALUES (?, ?) \
              ON CONFLICT(\"key\") DO UPDATE SET value = excluded.value",
         )
         .bind(key)
         .bind(value)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -231,18 +246,7 @@ impl Store for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LogRow {
-                    id: r.try_get(0)?,
-                    decky: r.try_get(1)?,
-                    service: r.try_get(2)?,
-                    attacker_ip: r.try_get(3)?,
-                    fields: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::log_row)
     }
 
     async fn max_log_id(&self) -> Result<Option<i64>, StoreError> {
@@ -252,6 +256,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_log(&self, row: &NewLog<'_>) -> Result<i64, StoreError> {
+        let _writer = self.write.lock().await;
         let r = sqlx::query(
             "INSERT INTO logs (timestamp, decky, service, event_type, attacker_ip, raw_line, \
              fields, msg) VALUES (?, ?, ?, ?, ?, '', ?, '')",
@@ -262,7 +267,7 @@ impl Store for SqliteStore {
         .bind(row.event_type)
         .bind(row.attacker_ip)
         .bind(row.fields)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(r.last_insert_rowid())
     }
@@ -277,18 +282,7 @@ impl Store for SqliteStore {
         .bind(prefix)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredRow {
-                    id: r.try_get(0)?,
-                    evidence_ref: r.try_get(1)?,
-                    primitive: r.try_get(2)?,
-                    value: r.try_get(3)?,
-                    attacker_uuid: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows::decode_all(&rows, rows::stored_row)
     }
 
     async fn attackers_for_ip(&self, ip: &str) -> Result<Vec<String>, StoreError> {

@@ -2,10 +2,17 @@
 //! (a `state` key distinct from the Python worker's), in id order, in
 //! bounded batches.
 //!
+//! Up to `poll.concurrency` rows of a batch are handled at once (each
+//! through the same [`Handler`] as the bus path, so the in-flight guard
+//! still holds a session against the other trigger).
+//!
 //! Cursor rules:
 //! * it only moves past a row that was stored, skipped for good, or
-//!   recorded in the deferred set — a failure (DB down, …) stops the batch
-//!   and the row is retried next tick;
+//!   recorded in the deferred set, and only once every row before it is
+//!   too (rows finish out of order) — a failure (DB down, …) stops the
+//!   batch (no new rows start; those in hand finish) and the failed row is
+//!   retried next tick;
+//! * it is written once per batch, after the deferred set;
 //! * a poison row (`fields` not a JSON object, no string `sid`) is logged
 //!   once and passed: it can never stall the loop;
 //! * a cursor above the table's max id (logs purged, SQLite reusing ids)
@@ -72,6 +79,51 @@ pub fn session_from_row(row: &LogRow) -> Option<SessionRef> {
     })
 }
 
+/// Where the cursor may go after a batch whose rows finish in any order:
+/// past the longest prefix of rows that are all done (stored, skipped for
+/// good, poison, or recorded as deferred), never past a row still in hand
+/// or failed.
+#[derive(Debug, Clone)]
+pub struct DonePrefix {
+    start: i64,
+    ids: Vec<i64>,
+    done: Vec<bool>,
+    /// Rows `..len` are all done.
+    len: usize,
+}
+
+impl DonePrefix {
+    /// `start`: the cursor before the batch; `ids`: the batch's row ids in
+    /// cursor order.
+    pub fn new(start: i64, ids: Vec<i64>) -> DonePrefix {
+        let done = vec![false; ids.len()];
+        DonePrefix {
+            start,
+            ids,
+            done,
+            len: 0,
+        }
+    }
+
+    /// Row `i` of the batch is done.
+    pub fn done(&mut self, i: usize) {
+        if let Some(d) = self.done.get_mut(i) {
+            *d = true;
+        }
+        while self.done.get(self.len).copied().unwrap_or(false) {
+            self.len += 1;
+        }
+    }
+
+    /// The id the cursor may be set to.
+    pub fn cursor(&self) -> i64 {
+        match self.len.checked_sub(1) {
+            Some(i) => self.ids.get(i).copied().unwrap_or(self.start),
+            None => self.start,
+        }
+    }
+}
+
 impl Poller {
     pub fn new(handler: Arc<Handler>, poll: PollConfig, attackers: AttackersConfig) -> Poller {
         Poller {
@@ -117,7 +169,11 @@ impl Poller {
             .await
     }
 
-    /// One batch of new rows, then the due deferred sessions.
+    /// One batch of new rows, then the due deferred sessions. Up to
+    /// `poll.concurrency` rows are in hand at once and may finish in any
+    /// order; the cursor is written once, at the end of the batch, past the
+    /// longest prefix of rows that are all done ([`DonePrefix`]). Deferred
+    /// sessions are saved in the deferred set before that write.
     pub async fn tick(&self, cancel: &CancellationToken) -> Result<TickReport, HandlerError> {
         let store = self.handler.store();
         let mut report = TickReport::default();
@@ -125,33 +181,79 @@ impl Poller {
         let rows = store.session_logs_after(cursor, self.poll.batch).await?;
         report.rows = rows.len();
         report.more = rows.len() as u64 >= u64::from(self.poll.batch);
+        let mut prefix = DonePrefix::new(cursor, rows.iter().map(|r| r.id).collect());
         let mut deferred: Option<DeferredSet> = None;
-        let mut last = cursor;
-        let mut result = Ok(());
-        for row in &rows {
-            if cancel.is_cancelled() {
-                report.more = false;
-                break;
+        let mut deferred_dirty = false;
+        let mut failure: Option<HandlerError> = None;
+        let limit = self.poll.concurrency.max(1);
+        let beat = crate::health::watchdog::current_beat();
+        let mut in_hand = tokio::task::JoinSet::new();
+        let mut next = 0usize;
+        loop {
+            // Start rows until `limit` are in hand; none after a failure
+            // or a stop request (the rows in hand are finished).
+            while next < rows.len()
+                && in_hand.len() < limit
+                && failure.is_none()
+                && !cancel.is_cancelled()
+            {
+                let i = next;
+                next += 1;
+                let row = &rows[i];
+                let Some(session) = session_from_row(row) else {
+                    tracing::warn!(
+                        log_id = row.id,
+                        reason = "fields is not an object with a string sid",
+                        "poison log row skipped"
+                    );
+                    report.poison += 1;
+                    prefix.done(i);
+                    continue;
+                };
+                let handler = self.handler.clone();
+                let work = async move {
+                    let out = handler.handle(&session).await;
+                    (i, session, out)
+                };
+                match beat.clone() {
+                    Some(b) => in_hand.spawn(crate::health::watchdog::with_beat(b, work)),
+                    None => in_hand.spawn(work),
+                };
             }
-            let Some(session) = session_from_row(row) else {
-                tracing::warn!(
-                    log_id = row.id,
-                    reason = "fields is not an object with a string sid",
-                    "poison log row skipped"
-                );
-                report.poison += 1;
-                last = row.id;
-                continue;
+            let Some(joined) = in_hand.join_next().await else {
+                break;
             };
-            match self.handler.handle(&session).await {
-                Ok(Outcome::Stored(_)) => report.stored += 1,
-                Ok(Outcome::Skipped(_)) => report.skipped += 1,
+            let (i, session, out) = match joined {
+                Ok(done) => done,
+                Err(_) => {
+                    // A panicked session task: nothing passes it.
+                    failure.get_or_insert(HandlerError::Join);
+                    continue;
+                }
+            };
+            match out {
+                Ok(Outcome::Stored(_)) => {
+                    report.stored += 1;
+                    prefix.done(i);
+                }
+                Ok(Outcome::Skipped(_)) => {
+                    report.skipped += 1;
+                    prefix.done(i);
+                }
                 Ok(Outcome::Deferred(reason)) => {
                     let set = match &mut deferred {
                         Some(s) => s,
-                        None => deferred.insert(
-                            DeferredSet::load(store.as_ref(), &self.attackers.deferred_key).await?,
-                        ),
+                        None => {
+                            match DeferredSet::load(store.as_ref(), &self.attackers.deferred_key)
+                                .await
+                            {
+                                Ok(s) => deferred.insert(s),
+                                Err(e) => {
+                                    failure.get_or_insert(e.into());
+                                    continue;
+                                }
+                            }
+                        }
                     };
                     set.add(
                         &session,
@@ -160,27 +262,36 @@ impl Poller {
                         self.attackers.retry_initial_s,
                         self.attackers.deferred_max,
                     );
-                    // Recorded before the cursor moves past it.
-                    set.save(store.as_ref(), &self.attackers.deferred_key)
-                        .await?;
+                    deferred_dirty = true;
                     report.deferred += 1;
+                    prefix.done(i);
                 }
                 Err(e) => {
                     tracing::error!(
                         sid = %session.sid, decky = %session.decky, service = %session.service,
-                        log_id = row.id, error = %e, "session failed; will retry"
+                        log_id = rows[i].id, error = %e, "session failed; will retry"
                     );
-                    report.more = false;
-                    result = Err(e);
-                    break;
+                    failure.get_or_insert(e);
                 }
             }
-            last = row.id;
         }
+        if cancel.is_cancelled() || failure.is_some() {
+            report.more = false;
+        }
+        // Recorded before the cursor moves past them.
+        if deferred_dirty {
+            if let Some(set) = &deferred {
+                set.save(store.as_ref(), &self.attackers.deferred_key)
+                    .await?;
+            }
+        }
+        let last = prefix.cursor();
         if last != cursor {
             self.set_cursor(last).await?;
         }
-        result?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
         self.retry_deferred(cancel).await?;
         Ok(report)
     }
@@ -219,8 +330,8 @@ impl Poller {
         Ok(())
     }
 
-    /// Polls until cancelled. A session in hand is finished (or rolled
-    /// back by its transaction) before returning.
+    /// Polls until cancelled. The sessions in hand are finished (or rolled
+    /// back by their transactions) before returning.
     pub async fn run(&self, cancel: CancellationToken) {
         let interval = Duration::from_secs(self.poll.interval_s);
         let mut failures: u32 = 0;
@@ -273,6 +384,29 @@ mod tests {
             attacker_ip: "1.2.3.4".into(),
             fields: fields.into(),
         }
+    }
+
+    #[test]
+    fn cursor_passes_only_the_done_prefix_when_rows_finish_out_of_order() {
+        let mut p = DonePrefix::new(9, vec![10, 11, 15, 16, 20]);
+        assert_eq!(p.cursor(), 9);
+        // Later rows first: the cursor does not move.
+        p.done(3);
+        p.done(2);
+        assert_eq!(p.cursor(), 9);
+        p.done(0);
+        assert_eq!(p.cursor(), 10);
+        // Row 1 (id 11) never finishes (in hand, or failed): 15 and 16 are
+        // done but the cursor stays at 10.
+        p.done(4);
+        assert_eq!(p.cursor(), 10);
+        p.done(1);
+        assert_eq!(p.cursor(), 20);
+        // Out of range and repeated marks change nothing.
+        p.done(7);
+        p.done(1);
+        assert_eq!(p.cursor(), 20);
+        assert_eq!(DonePrefix::new(3, vec![]).cursor(), 3);
     }
 
     #[test]

@@ -220,3 +220,17 @@ pub const FRUST_VENT_MIN_TYPED_CHARS: usize = 30;
 pub const FRUST_VENT_FULL_CONFIDENCE_MIN: usize = 200;
 /// Longest lexeme: the typed word buffer keeps this many letters (§3.10).
 pub const LEXEME_MAX_LEN: usize = 7;
+
+// ---- `behave-0.1.4` (the default profile) -------------------------------
+
+/// command_branch_diversity (D-BRANCH): distinct first tokens / commands at
+/// or above, with few loops (below) → `linear_playbook`. Calibrated on
+/// generated shards of seeds 21 and 30–45; validated on 46–53.
+pub const BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN: f64 = 0.58;
+/// command_branch_diversity (D-BRANCH): share of command-to-command
+/// transitions (`A → B`, `A ≠ B`) that repeat an earlier transition of the
+/// session; above → `adaptive_branching` whatever the distinct ratio. An
+/// operator who iterates (`cd d; ls; cd e; ls`, `grep x f; vi f; grep x f`)
+/// walks the same step pair again; a playbook, even one that reuses `cat`
+/// and `ls` for many files, does not.
+pub const BEHAVE_BRANCH_LOOP_MAX: f64 = 0.08;

@@ -644,3 +644,66 @@ fn branch_threshold() {
         Some("linear_playbook")
     );
 }
+
+#[test]
+fn branch_loops_make_adaptive() {
+    // 8 distinct first tokens in 10 commands (ratio 0.80: linear for the
+    // reference), but `cd → ls` is walked twice: 1 of 9 transitions
+    // (0.11 > 0.08) repeats a step pair, the operator iterates.
+    let looping = [
+        "cd /var/www",
+        "ls",
+        "cat index.php",
+        "cd /opt/app",
+        "ls",
+        "id",
+        "uname -a",
+        "w",
+        "ps aux",
+        "df -h",
+    ];
+    let ev = agent(&looping, 3.0);
+    assert_eq!(
+        val(
+            &run(&ev, Profile::Decnet12),
+            "cognitive.command_branch_diversity"
+        ),
+        Some("linear_playbook")
+    );
+    assert_eq!(
+        val(
+            &run(&ev, Profile::Behave014),
+            "cognitive.command_branch_diversity"
+        ),
+        Some("adaptive_branching")
+    );
+    // The same tools as a sweep that reuses `cat` and `ls` without
+    // returning to a step pair: 6 distinct of 10 (0.60), no loop.
+    let sweep = [
+        "id",
+        "cat /etc/passwd",
+        "cat /etc/group",
+        "ls -la /home",
+        "ls -la /root",
+        "cat /etc/hosts",
+        "ps aux",
+        "ls -la /tmp",
+        "uname -a",
+        "df -h",
+    ];
+    let ev = agent(&sweep, 3.0);
+    assert_eq!(
+        val(
+            &run(&ev, Profile::Decnet12),
+            "cognitive.command_branch_diversity"
+        ),
+        Some("adaptive_branching")
+    );
+    assert_eq!(
+        val(
+            &run(&ev, Profile::Behave014),
+            "cognitive.command_branch_diversity"
+        ),
+        Some("linear_playbook")
+    );
+}

@@ -58,10 +58,25 @@ pub(crate) fn inter_command_latency_class(ctx: &SessionContext<'_>, p: Profile) 
     emit(value, by_commands(ctx.n_cmd(), 0.40, 0.80))
 }
 
-/// `behave-0.1.4` branch-diversity split (D-BRANCH): with line-edited first
-/// tokens the reference's 0.70 sits at the median of generated LW-sim
-/// playbooks; 0.65 separates HUMAN from LW-sim on unseen seeds.
-pub const BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN: f64 = 0.65;
+/// Share of the session's command-to-command transitions `A → B` (first
+/// tokens, `A ≠ B`) that walk a step pair already walked: the iteration
+/// the registry note calls "operator iterating on a tool to follow up on a
+/// finding". Runs of one tool (`cat`, `cat`) are not transitions.
+fn loop_share(ctx: &SessionContext<'_>) -> f64 {
+    let n = ctx.n_cmd();
+    if n < 2 {
+        return 0.0;
+    }
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut loops = 0usize;
+    for w in ctx.commands.windows(2) {
+        let (a, b) = (w[0].token_id, w[1].token_id);
+        if a != b && !seen.insert((a, b)) {
+            loops += 1;
+        }
+    }
+    loops as f64 / (n - 1) as f64
+}
 
 /// §5.12 (D-BRANCH, D-CONF in `behave-0.1.4`).
 pub(crate) fn command_branch_diversity(ctx: &SessionContext<'_>, p: Profile) -> R {
@@ -74,13 +89,31 @@ pub(crate) fn command_branch_diversity(ctx: &SessionContext<'_>, p: Profile) -> 
     }
     let r = distinct_tokens(ctx) as f64 / n as f64;
     if p == Profile::Behave014 {
-        let t = BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN;
-        let v = if r >= t {
+        let loops = loop_share(ctx);
+        let linear = r >= BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN && loops <= BEHAVE_BRANCH_LOOP_MAX;
+        let v = if linear {
             "linear_playbook"
         } else {
             "adaptive_branching"
         };
-        return emit(v, honest(0.80, n, near_any(r, &[t])));
+        // Rule 2 looks at the statistic that decided: both when linear,
+        // whichever failed otherwise.
+        let edge = match (
+            r >= BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN,
+            loops <= BEHAVE_BRANCH_LOOP_MAX,
+        ) {
+            (true, true) => {
+                near_any(r, &[BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN])
+                    || near_any(loops, &[BEHAVE_BRANCH_LOOP_MAX])
+            }
+            (false, true) => near_any(r, &[BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN]),
+            (true, false) => near_any(loops, &[BEHAVE_BRANCH_LOOP_MAX]),
+            (false, false) => {
+                near_any(r, &[BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN])
+                    && near_any(loops, &[BEHAVE_BRANCH_LOOP_MAX])
+            }
+        };
+        return emit(v, honest(0.80, n, edge));
     }
     emit(
         if r >= BRANCH_DIVERSITY_LINEAR_MIN {

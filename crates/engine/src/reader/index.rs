@@ -217,8 +217,13 @@ pub struct SessionEntry {
     pub spans: SpanList,
     /// Line number of the first line whose `t` makes the reference raise.
     pub raises_at: Option<u64>,
-    /// `hdr.timestamp` of the first header line carrying a numeric one.
+    /// `hdr.timestamp` of the sid's first header line, when that header
+    /// carries a JSON integer there (issue 3 item 3: a float, a string, a
+    /// missing field or a later header give no epoch).
     pub header_timestamp: Option<f64>,
+    /// Whether a header line of this sid has been seen: only the first
+    /// one counts for [`header_timestamp`](Self::header_timestamp).
+    pub header_seen: bool,
     /// Whether any non-header line carries this sid (the reference harness
     /// only extracts sids that have such a line).
     pub has_body: bool,
@@ -338,6 +343,7 @@ impl ShardIndex {
                         spans: SpanList::new(),
                         raises_at: None,
                         header_timestamp: None,
+                        header_seen: false,
                         has_body: false,
                     });
                     let older = self.by_hash.insert(hash, i).unwrap_or(usize::MAX);
@@ -348,7 +354,8 @@ impl ShardIndex {
             let entry = &mut self.sessions[idx];
             match kind {
                 LineKind::Header { timestamp } => {
-                    if entry.header_timestamp.is_none() {
+                    if !entry.header_seen {
+                        entry.header_seen = true;
                         entry.header_timestamp = timestamp;
                     }
                 }

@@ -222,8 +222,11 @@ fn classify(line: &[u8], sid: &mut Text, full: bool) -> Result<(LineKind, Fields
         _ => return Err(SkipReason::NoSid),
     }
     if let Some(ts) = f.hdr {
+        // Only a JSON integer literal is an epoch (issue 3 item 3); the
+        // reference reads no header field, so no profile's parity depends
+        // on this.
         let timestamp = ts
-            .filter(|v| !matches!(v, Val::True | Val::False))
+            .filter(|v| matches!(v, Val::Num { float: false, .. }))
             .and_then(|v| time_value(line, v))
             .and_then(Result::ok);
         return Ok((LineKind::Header { timestamp }, f));

@@ -222,6 +222,48 @@ fn headers_are_skipped_even_with_t_and_ch() {
         parse_line(br#"{"sid":"s","hdr":{"timestamp":1.5,"timestamp":2}}"#),
         LineOutcome::Header { timestamp: Some(t), .. } if t == 2.0
     ));
+    // Only a JSON integer is an epoch (issue 3 item 3): an integral float,
+    // an exponent, a numeric string or a boolean are not.
+    for h in [
+        br#"{"sid":"s","hdr":{"timestamp":1777680000.0}}"#.as_slice(),
+        br#"{"sid":"s","hdr":{"timestamp":1.77768e9}}"#,
+        br#"{"sid":"s","hdr":{"timestamp":"1777680000"}}"#,
+        br#"{"sid":"s","hdr":{"timestamp":true}}"#,
+    ] {
+        assert!(matches!(
+            parse_line(h),
+            LineOutcome::Header {
+                timestamp: None,
+                ..
+            }
+        ));
+    }
+}
+
+#[test]
+fn only_the_first_header_gives_the_epoch() {
+    let shard = concat!(
+        r#"{"sid":"a","hdr":{"version":2}}"#,
+        "\n",
+        r#"{"sid":"a","hdr":{"version":2,"timestamp":1777680000}}"#,
+        "\n",
+        r#"{"sid":"a","t":0.5,"ch":"i","d":"x"}"#,
+        "\n",
+        r#"{"sid":"b","hdr":{"timestamp":1777680000}}"#,
+        "\n",
+        r#"{"sid":"b","hdr":{"timestamp":1777690000}}"#,
+        "\n",
+        r#"{"sid":"b","t":0.5,"ch":"i","d":"x"}"#,
+        "\n",
+    );
+    let mut idx = ShardIndex::new();
+    idx.feed(shard.as_bytes(), true, |_| {});
+    let a = idx
+        .session(&cps("a"))
+        .map(|e| (e.header_seen, e.header_timestamp));
+    assert_eq!(a, Some((true, None)));
+    let b = idx.session(&cps("b")).map(|e| e.header_timestamp);
+    assert_eq!(b, Some(Some(1777680000.0)));
 }
 
 #[test]

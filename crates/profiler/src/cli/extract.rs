@@ -139,8 +139,8 @@ impl Job<'_> {
                 profile: self.profile,
                 now_ts,
             };
-            // The header's timestamp, when it is an integer epoch (the reader
-            // keeps the first header timestamp that is a number).
+            // The epoch: the sid's first header's `timestamp`, when the
+            // reader saw a JSON integer there.
             let header_epoch = entry
                 .header_timestamp
                 .filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)

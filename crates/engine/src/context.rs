@@ -212,6 +212,9 @@ impl<'a> SessionContext<'a> {
                 ctx.behave_context(kept_events, sid);
             }
         }
+        if profile == Profile::Behave014 {
+            ctx.scan_initial_prompts();
+        }
         ctx.annotate_outputs(profile);
         ctx.inter_cmd_iats = ctx
             .commands
@@ -387,6 +390,29 @@ impl<'a> SessionContext<'a> {
     }
 
     /// §3.7 per-command output windows `[end_i, start_{i+1})`.
+    /// `behave-0.1.4` (D-PROMPT): the output before the first command —
+    /// the login banner and the first prompt — is scanned for prompt lines
+    /// too; the reference only reads output after an Enter, so a session
+    /// of one command never shows its shell's first prompt.
+    fn scan_initial_prompts(&mut self) {
+        let Some(first) = self.commands.first() else {
+            return;
+        };
+        let lo = first.start_ts;
+        if lo.is_nan() {
+            return;
+        }
+        let mut concat: Vec<u32> = Vec::new();
+        for ev in self.outputs.iter().filter(|e| e.t < lo) {
+            concat.extend_from_slice(&ev.data);
+        }
+        if concat.is_empty() {
+            return;
+        }
+        strip_ansi_in_place(&mut concat);
+        extract_prompt_classes_for(Profile::Behave014, &concat, &mut self.prompt_classes);
+    }
+
     fn annotate_outputs(&mut self, profile: Profile) {
         let n = self.commands.len();
         if n == 0 {

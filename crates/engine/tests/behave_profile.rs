@@ -707,3 +707,23 @@ fn branch_loops_make_adaptive() {
         Some("linear_playbook")
     );
 }
+
+#[test]
+fn first_prompt_before_any_command_counts() {
+    // Login banner and first prompt, one command whose output ends the
+    // recording without a prompt: the reference never sees a prompt line.
+    let ev = vec![
+        o(
+            0.0,
+            "Linux web01 6.1.0\r\nLast login: Mon\r\nroot@web01:~# ",
+        ),
+        i(1.0, "id\n"),
+        o(1.05, "id\r\nuid=0(root) gid=0(root)\r\n"),
+    ];
+    assert_eq!(
+        get(&run(&ev, Profile::Decnet12), "environmental.shell_type"),
+        None
+    );
+    let b = run(&ev, Profile::Behave014);
+    assert_eq!(val(&b, "environmental.shell_type"), Some("bash"));
+}

@@ -727,3 +727,63 @@ fn first_prompt_before_any_command_counts() {
     let b = run(&ev, Profile::Behave014);
     assert_eq!(val(&b, "environmental.shell_type"), Some("bash"));
 }
+
+#[test]
+fn vi_mode_end_to_end() {
+    // A typist who switches to vi mode, then edits a line in command mode
+    // (Escape, `b` back a word, `i` insert): the whole extraction says vi.
+    let mut ev = vec![o(0.0, "root@web01:~# ")];
+    let mut t = typed(&mut ev, 1.0, "set -o vi", "");
+    for ch in ["l", "s", " ", "/", "t", "m", "p"] {
+        ev.push(i(t, ch));
+        t += 0.15;
+    }
+    ev.push(i(t + 0.3, "\x1b"));
+    ev.push(i(t + 0.6, "b"));
+    ev.push(i(t + 0.8, "i"));
+    ev.push(i(t + 1.0, "-"));
+    ev.push(i(t + 1.1, "l"));
+    ev.push(i(t + 1.2, " "));
+    ev.push(i(t + 1.5, "\r"));
+    ev.push(o(t + 1.55, "\r\nroot@web01:~# "));
+    assert_eq!(
+        val(&run(&ev, Profile::Behave014), "environmental.editing_mode"),
+        Some("vi")
+    );
+    assert_eq!(
+        get(&run(&ev, Profile::Decnet12), "environmental.editing_mode"),
+        None
+    );
+}
+
+#[test]
+fn quiet_span_end_to_end_over_two_utc_days() {
+    // 2026-05-02T00:00Z; commands every 30 min from 08:00 to 22:30 UTC on
+    // two days (60 command events), nothing from 23:00 to 08:00.
+    let epoch = 1_777_680_000.0;
+    let mut ev = vec![o(0.0, "root@web01:~# ")];
+    for day in 0..2 {
+        for half_hour in 16..46 {
+            let t = f64::from(day * 86_400 + half_hour * 1_800);
+            ev.push(i(t, "uptime\n"));
+            ev.push(o(t + 0.05, "uptime\r\n up 3 days\r\nroot@web01:~# "));
+        }
+    }
+    let obs = extract_session_at(&ev, &params(Profile::Behave014), Some(epoch)).expect("x");
+    let quiet = obs
+        .iter()
+        .find(|o| o.primitive == "temporal.circadian.quiet_span_utc")
+        .expect("quiet span emitted: 60 events over 2 UTC days");
+    assert_eq!(quiet.value, "[23,8]");
+    let hour = obs
+        .iter()
+        .find(|o| o.primitive == "temporal.circadian.hour_histogram")
+        .expect("hour histogram");
+    assert!(hour.value.starts_with("[0.0,0.0,"), "{}", hour.value);
+    // One day only: gated, omitted.
+    let one_day: Vec<Event> = ev.iter().filter(|e| e.t < 86_400.0).cloned().collect();
+    let obs = extract_session_at(&one_day, &params(Profile::Behave014), Some(epoch)).expect("x");
+    assert!(!obs
+        .iter()
+        .any(|o| o.primitive == "temporal.circadian.quiet_span_utc"));
+}

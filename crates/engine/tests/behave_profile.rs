@@ -615,6 +615,13 @@ fn stress_registry_definition() {
     );
 }
 
+/// The session's `command_branch_diversity` value ("-" when not emitted).
+fn branch(ev: &[Event], p: Profile) -> String {
+    val(&run(ev, p), "cognitive.command_branch_diversity")
+        .unwrap_or("-")
+        .to_owned()
+}
+
 #[test]
 fn branch_threshold() {
     // 4 distinct first tokens in 6 commands: ratio 0.67
@@ -629,20 +636,8 @@ fn branch_threshold() {
         ],
         3.0,
     );
-    assert_eq!(
-        val(
-            &run(&ev, Profile::Decnet12),
-            "cognitive.command_branch_diversity"
-        ),
-        Some("adaptive_branching")
-    );
-    assert_eq!(
-        val(
-            &run(&ev, Profile::Behave014),
-            "cognitive.command_branch_diversity"
-        ),
-        Some("linear_playbook")
-    );
+    assert_eq!(branch(&ev, Profile::Decnet12), "adaptive_branching");
+    assert_eq!(branch(&ev, Profile::Behave014), "linear_playbook");
 }
 
 #[test]
@@ -663,20 +658,8 @@ fn branch_loops_make_adaptive() {
         "df -h",
     ];
     let ev = agent(&looping, 3.0);
-    assert_eq!(
-        val(
-            &run(&ev, Profile::Decnet12),
-            "cognitive.command_branch_diversity"
-        ),
-        Some("linear_playbook")
-    );
-    assert_eq!(
-        val(
-            &run(&ev, Profile::Behave014),
-            "cognitive.command_branch_diversity"
-        ),
-        Some("adaptive_branching")
-    );
+    assert_eq!(branch(&ev, Profile::Decnet12), "linear_playbook");
+    assert_eq!(branch(&ev, Profile::Behave014), "adaptive_branching");
     // The same tools as a sweep that reuses `cat` and `ls` without
     // returning to a step pair: 6 distinct of 10 (0.60), no loop.
     let sweep = [
@@ -692,20 +675,8 @@ fn branch_loops_make_adaptive() {
         "df -h",
     ];
     let ev = agent(&sweep, 3.0);
-    assert_eq!(
-        val(
-            &run(&ev, Profile::Decnet12),
-            "cognitive.command_branch_diversity"
-        ),
-        Some("adaptive_branching")
-    );
-    assert_eq!(
-        val(
-            &run(&ev, Profile::Behave014),
-            "cognitive.command_branch_diversity"
-        ),
-        Some("linear_playbook")
-    );
+    assert_eq!(branch(&ev, Profile::Decnet12), "adaptive_branching");
+    assert_eq!(branch(&ev, Profile::Behave014), "linear_playbook");
 }
 
 #[test]

@@ -148,9 +148,14 @@ pub struct FastEvent {
 #[inline]
 pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent> {
     let mut p = Scanner { b: line, i: 0 };
-    p.lit(b"{\"sid\"")?;
-    p.colon()?;
-    p.lit(b"\"")?;
+    // Each fixed run is first matched as the recorder writes it (no
+    // whitespace: one compare); on a mismatch nothing was consumed and the
+    // whitespace-tolerant sequence decides, as before.
+    if p.lit(b"{\"sid\":\"").is_none() {
+        p.lit(b"{\"sid\"")?;
+        p.colon()?;
+        p.lit(b"\"")?;
+    }
     let Ok(Val::Str {
         start: sid_start,
         end: sid_end,
@@ -162,27 +167,33 @@ pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent>
     if sid_end == sid_start {
         return None;
     }
-    p.comma()?;
-    p.lit(b"\"t\"")?;
-    p.colon()?;
+    if p.lit(b",\"t\":").is_none() {
+        p.comma()?;
+        p.lit(b"\"t\"")?;
+        p.colon()?;
+    }
     // NaN / Infinity / booleans go the slow way.
     if !matches!(p.peek(), Some(b'-' | b'0'..=b'9')) || p.b.get(p.i + 1) == Some(&b'I') {
         return None;
     }
     let (t_start, t_end, t_float, t_value) = p.time_number()?;
-    p.comma()?;
-    p.lit(b"\"ch\"")?;
-    p.colon()?;
+    if p.lit(b",\"ch\":").is_none() {
+        p.comma()?;
+        p.lit(b"\"ch\"")?;
+        p.colon()?;
+    }
     let input = match p.b.get(p.i..p.i + 3)? {
         b"\"i\"" => true,
         b"\"o\"" => false,
         _ => return None,
     };
     p.i += 3;
-    p.comma()?;
-    p.lit(b"\"d\"")?;
-    p.colon()?;
-    p.lit(b"\"")?;
+    if p.lit(b",\"d\":\"").is_none() {
+        p.comma()?;
+        p.lit(b"\"d\"")?;
+        p.colon()?;
+        p.lit(b"\"")?;
+    }
     match data {
         Some(out) => {
             out.clear();
@@ -192,11 +203,13 @@ pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent>
             p.string().ok()?;
         }
     }
-    p.ws();
-    p.lit(b"}")?;
-    p.ws();
-    if p.i != line.len() {
-        return None;
+    if p.i + 1 != line.len() || line.get(p.i) != Some(&b'}') {
+        p.ws();
+        p.lit(b"}")?;
+        p.ws();
+        if p.i != line.len() {
+            return None;
+        }
     }
     Some(FastEvent {
         sid_start,

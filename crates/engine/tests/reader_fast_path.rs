@@ -151,6 +151,19 @@ proptest! {
     }
 
     #[test]
+    fn t_literals_fast_equals_slow(
+        t in prop_oneof![
+            "-?[0-9]{0,20}(\\.[0-9]{0,19})?([eE][+-]?[0-9]{0,3})?",
+            "[-0-9.eE+]{1,24}",
+            "[1-9][0-9]{13,17}",
+            "[0-9]{1,3}\\.[0-9]{12,16}",
+        ],
+    ) {
+        let line = format!(r#"{{"sid":"s","t":{t},"ch":"i","d":"x"}}"#);
+        check_line(line.as_bytes());
+    }
+
+    #[test]
     fn arbitrary_d_bytes_fast_equals_slow(
         raw in proptest::collection::vec(any::<u8>(), 0..60),
     ) {

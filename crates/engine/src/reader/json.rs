@@ -119,7 +119,7 @@ pub fn parse_doc(line: &[u8]) -> Result<Doc, JsonError> {
 
 /// The recorder's usual event line, recognised by [`fast_event`]: byte
 /// ranges into the line (`sid` is plain ASCII without escapes, non-empty).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FastEvent {
     pub sid_start: usize,
     pub sid_end: usize,
@@ -127,6 +127,10 @@ pub struct FastEvent {
     pub t_start: usize,
     pub t_end: usize,
     pub t_float: bool,
+    /// `float(t)` when the scan could convert it exactly on the way (the
+    /// literal is one [`number_value`]'s short-decimal path takes: then the
+    /// same f64); `None`: convert the literal with [`number_value`].
+    pub t_value: Option<f64>,
     /// `ch` is `"i"` (else `"o"`).
     pub input: bool,
 }
@@ -144,9 +148,14 @@ pub struct FastEvent {
 #[inline]
 pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent> {
     let mut p = Scanner { b: line, i: 0 };
-    p.lit(b"{\"sid\"")?;
-    p.colon()?;
-    p.lit(b"\"")?;
+    // Each fixed run is first matched as the recorder writes it (no
+    // whitespace: one compare); on a mismatch nothing was consumed and the
+    // whitespace-tolerant sequence decides, as before.
+    if p.lit(b"{\"sid\":\"").is_none() {
+        p.lit(b"{\"sid\"")?;
+        p.colon()?;
+        p.lit(b"\"")?;
+    }
     let Ok(Val::Str {
         start: sid_start,
         end: sid_end,
@@ -158,34 +167,33 @@ pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent>
     if sid_end == sid_start {
         return None;
     }
-    p.comma()?;
-    p.lit(b"\"t\"")?;
-    p.colon()?;
+    if p.lit(b",\"t\":").is_none() {
+        p.comma()?;
+        p.lit(b"\"t\"")?;
+        p.colon()?;
+    }
     // NaN / Infinity / booleans go the slow way.
     if !matches!(p.peek(), Some(b'-' | b'0'..=b'9')) || p.b.get(p.i + 1) == Some(&b'I') {
         return None;
     }
-    let Ok(Val::Num {
-        start: t_start,
-        end: t_end,
-        float: t_float,
-    }) = p.number()
-    else {
-        return None;
-    };
-    p.comma()?;
-    p.lit(b"\"ch\"")?;
-    p.colon()?;
+    let (t_start, t_end, t_float, t_value) = p.time_number()?;
+    if p.lit(b",\"ch\":").is_none() {
+        p.comma()?;
+        p.lit(b"\"ch\"")?;
+        p.colon()?;
+    }
     let input = match p.b.get(p.i..p.i + 3)? {
         b"\"i\"" => true,
         b"\"o\"" => false,
         _ => return None,
     };
     p.i += 3;
-    p.comma()?;
-    p.lit(b"\"d\"")?;
-    p.colon()?;
-    p.lit(b"\"")?;
+    if p.lit(b",\"d\":\"").is_none() {
+        p.comma()?;
+        p.lit(b"\"d\"")?;
+        p.colon()?;
+        p.lit(b"\"")?;
+    }
     match data {
         Some(out) => {
             out.clear();
@@ -195,11 +203,13 @@ pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent>
             p.string().ok()?;
         }
     }
-    p.ws();
-    p.lit(b"}")?;
-    p.ws();
-    if p.i != line.len() {
-        return None;
+    if p.i + 1 != line.len() || line.get(p.i) != Some(&b'}') {
+        p.ws();
+        p.lit(b"}")?;
+        p.ws();
+        if p.i != line.len() {
+            return None;
+        }
     }
     Some(FastEvent {
         sid_start,
@@ -207,6 +217,7 @@ pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent>
         t_start,
         t_end,
         t_float,
+        t_value,
         input,
     })
 }
@@ -542,6 +553,62 @@ impl Scanner<'_> {
         }
     }
 
+    /// Fast path for `t`: [`number`](Self::number)'s literal (same bounds,
+    /// same `float` flag, `None` where it fails) and, in the same pass, its
+    /// [`short_decimal`] value: a literal without sign or exponent of at
+    /// most 17 bytes accumulates its digits into `w`; `w < 2^53` with at
+    /// most 15 fraction digits gives `w / 10^k`, exactly as `short_decimal`
+    /// computes it. Signed or exponent literals take `number` (value `None`).
+    #[inline(always)]
+    fn time_number(&mut self) -> Option<(usize, usize, bool, Option<f64>)> {
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        let mut w: u64 = 0;
+        match b.get(i) {
+            Some(b'1'..=b'9') => {
+                while let Some(&c @ b'0'..=b'9') = b.get(i) {
+                    w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                    i += 1;
+                }
+            }
+            Some(b'0') => i += 1,
+            _ => return self.number_only(),
+        }
+        let int_digits = i - start;
+        let mut k = 0;
+        let mut float = false;
+        if b.get(i) == Some(&b'.') && matches!(b.get(i + 1), Some(b'0'..=b'9')) {
+            i += 1;
+            let frac_start = i;
+            while let Some(&c @ b'0'..=b'9') = b.get(i) {
+                w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                i += 1;
+            }
+            k = i - frac_start;
+            float = true;
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            return self.number_only();
+        }
+        if !float && int_digits > MAX_INT_DIGITS {
+            return None;
+        }
+        self.i = i;
+        // At most 17 bytes: at most 17 digits, `w` did not wrap.
+        let value = (i - start <= 17 && w < 1 << 53 && k <= 15).then(|| w as f64 / POW10[k]);
+        Some((start, i, float, value))
+    }
+
+    /// [`number`](Self::number) from the current position, without a value.
+    #[inline(never)]
+    fn number_only(&mut self) -> Option<(usize, usize, bool, Option<f64>)> {
+        match self.number() {
+            Ok(Val::Num { start, end, float }) => Some((start, end, float, None)),
+            _ => None,
+        }
+    }
+
     /// Number literal starting at `i` (CPython `_match_number_unicode`).
     #[inline(always)]
     fn number(&mut self) -> Result<Val, JsonError> {
@@ -804,6 +871,11 @@ pub fn number_value(lit: &[u8], float: bool) -> Option<f64> {
     }
 }
 
+/// `10^k` for [`short_decimal`] and the `t` fast path (all exact in f64).
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// Exact fast conversion of a short non-negative decimal literal (`123`,
 /// `83.310191`: no sign, no exponent), else `None`. Taken only when the
 /// digits form an integer `w < 2^53` and there are at most 15 fraction
@@ -811,9 +883,6 @@ pub fn number_value(lit: &[u8], float: bool) -> Option<f64> {
 /// correctly rounded, the same f64 as `str::parse` (Clinger's fast path).
 #[inline]
 fn short_decimal(lit: &[u8]) -> Option<f64> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
     if lit.is_empty() || lit.len() > 17 {
         return None;
     }

@@ -161,7 +161,10 @@ pub fn read_line_with(
 /// path reports it).
 #[inline]
 fn fast_time(line: &[u8], f: &FastEvent) -> Option<f64> {
-    number_value(&line[f.t_start..f.t_end], f.t_float)
+    match f.t_value {
+        Some(t) => Some(t),
+        None => number_value(&line[f.t_start..f.t_end], f.t_float),
+    }
 }
 
 #[inline]

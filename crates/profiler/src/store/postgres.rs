@@ -11,9 +11,7 @@ use sqlx::{PgPool, Row};
 
 use super::rows::{self, Dialect, StoredIds, ROWS_PER_STATEMENT};
 use super::schema::{self, TableInfo};
-use super::{
-    profiled_bounds, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow,
-};
+use super::{LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow};
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
 use crate::inflight::InFlight;
 
@@ -114,17 +112,11 @@ impl Store for PostgresStore {
         schema::verify(attackers, |t| infos.remove(t).flatten())
     }
 
-    async fn is_profiled(&self, decky: &str, service: &str, sid: &str) -> Result<bool, StoreError> {
-        let (lo, hi, like) = profiled_bounds(decky, service, sid);
-        let row = sqlx::query(
-            "SELECT 1 FROM observations WHERE evidence_ref >= $1 AND evidence_ref < $2 \
-             AND evidence_ref LIKE $3 LIMIT 1",
-        )
-        .bind(lo)
-        .bind(hi)
-        .bind(like)
-        .fetch_optional(&self.pool)
-        .await?;
+    async fn is_profiled(&self, evidence_ref: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM observations WHERE evidence_ref = $1 LIMIT 1")
+            .bind(evidence_ref)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.is_some())
     }
 

@@ -256,6 +256,16 @@ impl Handler {
                 .map_err(|_| HandlerError::Join)?
         };
         let Some(shard) = shard else {
+            // No shard holds the sid (not written yet, or rotated away after
+            // profiling): the (rare, table-size-bound) any-shard check
+            // tells the two apart.
+            if self
+                .store
+                .is_profiled_in_any_shard(&s.decky, &s.service, &s.sid)
+                .await?
+            {
+                return Ok(Outcome::Skipped(SkipReason::AlreadyProfiled));
+            }
             return Ok(Outcome::Deferred(DeferReason::ShardMissing));
         };
         let evidence_ref = shard.evidence_ref(&s.sid);

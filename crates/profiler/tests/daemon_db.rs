@@ -220,7 +220,7 @@ async fn exact_already_profiled(backend: Backend) {
     let Some(db) = fresh(backend, SchemaMode::Own).await else {
         return;
     };
-    let (_d, root) = stage_root();
+    let (dir, root) = stage_root();
     let st = store(&db, AttackerMode::Create).await;
     let sids = sids(&root);
     let eref = eref_of(&sids[0]);
@@ -254,6 +254,31 @@ async fn exact_already_profiled(backend: Backend) {
         o => panic!("second handle skips: {o:?}"),
     }
     assert_eq!(st.observations_with_prefix(&eref).await.unwrap().len(), n);
+    // The shard rotated away after profiling: the exact check cannot be
+    // made, the any-shard fallback still finds the profiled session; a
+    // session never profiled is deferred as before.
+    std::fs::remove_file(dir.path().join("decky-01/ssh/transcripts").join(DAY)).unwrap();
+    let h = handler(st.clone(), &root, AttackerMode::Create);
+    match h.handle(&session(&sids[0], "198.51.100.7")).await.unwrap() {
+        Outcome::Skipped(SkipReason::AlreadyProfiled) => {}
+        o => panic!("profiled, shard gone: {o:?}"),
+    }
+    match h.handle(&session(&sids[1], "198.51.100.7")).await.unwrap() {
+        Outcome::Deferred(DeferReason::ShardMissing) => {}
+        o => panic!("never profiled, shard gone: {o:?}"),
+    }
+    assert!(st
+        .is_profiled_in_any_shard("decky-01", "ssh", &sids[0])
+        .await
+        .unwrap());
+    assert!(!st
+        .is_profiled_in_any_shard("decky-01", "ssh", &sids[1])
+        .await
+        .unwrap());
+    assert!(!st
+        .is_profiled_in_any_shard("decky-02", "ssh", &sids[0])
+        .await
+        .unwrap());
     db.drop_db().await;
 }
 

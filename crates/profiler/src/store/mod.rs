@@ -126,6 +126,19 @@ pub trait Store: Send + Sync + 'static {
         evidence_ref: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// The fallback when no shard holds the sid any more (rotated away
+    /// after profiling, say): does any observation exist whose
+    /// evidence_ref starts with `shard:{decky}/{service}/` and ends with
+    /// `#{sid}`? An index range on the unique key plus a suffix filter;
+    /// its cost grows with the (decky, service)'s observations, so the
+    /// handler only asks it when the exact check cannot be made.
+    fn is_profiled_in_any_shard(
+        &self,
+        decky: &str,
+        service: &str,
+        sid: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Resolves the attacker and upserts every observation, in one
     /// transaction.
     fn store_session(
@@ -207,6 +220,14 @@ impl Store for AnyStore {
     async fn is_profiled(&self, evidence_ref: &str) -> Result<bool, StoreError> {
         dispatch!(self, s => s.is_profiled(evidence_ref).await)
     }
+    async fn is_profiled_in_any_shard(
+        &self,
+        decky: &str,
+        service: &str,
+        sid: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.is_profiled_in_any_shard(decky, service, sid).await)
+    }
     async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
         dispatch!(self, s => s.store_session(w).await)
     }
@@ -231,6 +252,18 @@ impl Store for AnyStore {
     async fn attackers_for_ip(&self, ip: &str) -> Result<Vec<String>, StoreError> {
         dispatch!(self, s => s.attackers_for_ip(ip).await)
     }
+}
+
+/// The bounds of the already-profiled range: every evidence_ref of
+/// (decky, service) lies in `[lo, hi)` (`'0'` follows `'/'`), and the LIKE
+/// pattern pins the sid. Names are validated (`[a-z0-9-]`, `ssh|telnet`) and
+/// the sid is `[0-9a-f-]`, so no LIKE metacharacter can occur.
+pub(crate) fn profiled_bounds(decky: &str, service: &str, sid: &str) -> (String, String, String) {
+    (
+        format!("shard:{decky}/{service}/"),
+        format!("shard:{decky}/{service}0"),
+        format!("shard:{decky}/{service}/%#{sid}"),
+    )
 }
 
 /// The `value` column: the engine's value JSON-encoded as Python's
@@ -328,5 +361,14 @@ mod tests {
         assert_eq!(value_json("a\"b\\c"), "\"a\\\"b\\\\c\"");
         assert_eq!(value_json("é😀"), "\"\\u00e9\\ud83d\\ude00\"");
         assert_eq!(value_json("\u{1}"), "\"\\u0001\"");
+    }
+
+    #[test]
+    fn profiled_range_brackets_the_prefix() {
+        let (lo, hi, like) = profiled_bounds("d-1", "ssh", "abc");
+        let r = "shard:d-1/ssh/sessions-2026-05-02.jsonl#abc";
+        assert!(r >= lo.as_str() && r < hi.as_str());
+        assert!("shard:d-1/sshx/q" >= hi.as_str());
+        assert_eq!(like, "shard:d-1/ssh/%#abc");
     }
 }

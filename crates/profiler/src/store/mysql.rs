@@ -11,7 +11,9 @@ use sqlx::{MySqlPool, Row};
 
 use super::rows::{self, Dialect, StoredIds, ROWS_PER_STATEMENT};
 use super::schema::{self, TableInfo};
-use super::{LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow};
+use super::{
+    profiled_bounds, LogRow, NewLog, SessionWrite, Store, StoreError, StoreOutcome, StoredRow,
+};
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
 use crate::inflight::InFlight;
 
@@ -129,6 +131,25 @@ impl Store for MysqlStore {
             .bind(evidence_ref)
             .fetch_optional(&self.pool)
             .await?;
+        Ok(row.is_some())
+    }
+
+    async fn is_profiled_in_any_shard(
+        &self,
+        decky: &str,
+        service: &str,
+        sid: &str,
+    ) -> Result<bool, StoreError> {
+        let (lo, hi, like) = profiled_bounds(decky, service, sid);
+        let row = sqlx::query(
+            "SELECT 1 FROM observations WHERE evidence_ref >= ? AND evidence_ref < ? \
+             AND evidence_ref LIKE ? LIMIT 1",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(like)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.is_some())
     }
 

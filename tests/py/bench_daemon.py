@@ -40,10 +40,51 @@ MYSQL = ["mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root", "-N", "-B"]
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/test"
 
 
+END = "__bench_end__"
+
+
+class Session:
+    """One client process kept open for every observer query (a new `mysql`
+    / `psql` process every 50 ms cost more CPU than the daemon under test).
+    Each query is followed by a sentinel row; an error yields no rows."""
+
+    def __init__(self, argv: list[str], end_cmd: str):
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self.end_cmd = end_cmd
+
+    def run(self, sql: str) -> list[list[str]]:
+        assert self.p.stdin and self.p.stdout
+        self.p.stdin.write(sql.rstrip().rstrip(";") + ";\n" + self.end_cmd + "\n")
+        self.p.stdin.flush()
+        out = []
+        for l in self.p.stdout:
+            l = l.rstrip("\n")
+            if l == END:
+                return out
+            if l:
+                out.append(l.split("\t"))
+        return []
+
+    def close(self) -> None:
+        try:
+            if self.p.stdin:
+                self.p.stdin.close()
+            self.p.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.p.kill()
+
+
 class Db:
     def __init__(self, backend: str, tmp: Path):
         self.backend = backend
         self.name = "bench_" + uuid.uuid4().hex[:10]
+        self.session: Session | None = None
+        self.sqlite: sqlite3.Connection | None = None
+        # Observer state: evidence_refs seen so far (SQLite: rows read up to
+        # `seen_rowid`, each observer poll reads only the new rows).
+        self.seen: set[str] = set()
+        self.seen_rowid = 0
         if backend == "sqlite":
             self.path = tmp / "bench.db"
             self.url = f"sqlite://{self.path}"
@@ -58,20 +99,24 @@ class Db:
     def query(self, sql: str) -> list[list[str]]:
         if self.backend == "sqlite":
             try:
-                c = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
-                rows = c.execute(sql).fetchall()
-                c.close()
+                if self.sqlite is None:
+                    self.sqlite = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                                  timeout=5, isolation_level=None)
+                rows = self.sqlite.execute(sql).fetchall()
                 return [[str(x) for x in r] for r in rows]
             except sqlite3.Error:
+                if self.sqlite is not None:
+                    self.sqlite.close()
+                self.sqlite = None
                 return []
-        if self.backend == "mysql":
-            o = subprocess.run(MYSQL + [self.name, "-e", sql], capture_output=True, text=True)
-        else:
-            o = subprocess.run(["psql", self.url, "-AtF", "\t", "-c", sql], capture_output=True,
-                               text=True)
-        if o.returncode != 0:
-            return []
-        return [l.split("\t") for l in o.stdout.splitlines() if l]
+        if self.session is None:
+            if self.backend == "mysql":
+                self.session = Session(MYSQL + ["--unbuffered", "--force", self.name],
+                                       f"SELECT '{END}';")
+            else:
+                self.session = Session(["psql", self.url, "-X", "-q", "-AtF", "\t"],
+                                       f"\\echo {END}")
+        return self.session.run(sql)
 
     def execute_script(self, sql: str) -> None:
         if self.backend == "sqlite":
@@ -86,6 +131,10 @@ class Db:
                            check=True, stdout=subprocess.DEVNULL)
 
     def drop(self) -> None:
+        if self.session is not None:
+            self.session.close()
+        if self.sqlite is not None:
+            self.sqlite.close()
         if self.backend == "mysql":
             subprocess.run(MYSQL + ["-e", f"DROP DATABASE IF EXISTS {self.name}"])
         elif self.backend == "postgres":
@@ -93,6 +142,16 @@ class Db:
                            stdout=subprocess.DEVNULL)
 
     def stored(self) -> set[str]:
+        """Every evidence_ref stored so far. SQLite: only the rows added
+        since the last call (rowid order); MariaDB / PostgreSQL: DISTINCT on
+        the unique key's leading column, through the one open client."""
+        if self.backend == "sqlite":
+            rows = self.query("SELECT rowid, evidence_ref FROM observations "
+                              f"WHERE rowid > {self.seen_rowid} ORDER BY rowid")
+            for rowid, ref in rows:
+                self.seen.add(ref)
+                self.seen_rowid = max(self.seen_rowid, int(rowid))
+            return set(self.seen)
         return {r[0] for r in self.query("SELECT DISTINCT evidence_ref FROM observations")}
 
 

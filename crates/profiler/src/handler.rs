@@ -122,7 +122,7 @@ enum Located {
     Missing,
     NoEvents,
     Raised,
-    Extracted(ShardPath, Vec<Observation>),
+    Extracted(Vec<Observation>),
 }
 
 impl Handler {
@@ -244,32 +244,55 @@ impl Handler {
         if let Err(r) = Handler::validate(s) {
             return Ok(Outcome::Skipped(r));
         }
-        // Cheap, before any shard I/O.
-        if self.store.is_profiled(&s.decky, &s.service, &s.sid).await? {
-            return Ok(Outcome::Skipped(SkipReason::AlreadyProfiled));
-        }
-        let located = {
+        // Find the shard first (the shard index, not the session's
+        // lines), then the exact already-profiled check: one point lookup
+        // on the unique key, before the session's events are read.
+        let shard = {
             let root = self.root.clone();
             let cache = self.cache.clone();
             let s = s.clone();
+            tokio::task::spawn_blocking(move || locate(&root, &cache, &s))
+                .await
+                .map_err(|_| HandlerError::Join)?
+        };
+        let Some(shard) = shard else {
+            // No shard holds the sid (not written yet, or rotated away after
+            // profiling): the (rare, table-size-bound) any-shard check
+            // tells the two apart.
+            if self
+                .store
+                .is_profiled_in_any_shard(&s.decky, &s.service, &s.sid)
+                .await?
+            {
+                return Ok(Outcome::Skipped(SkipReason::AlreadyProfiled));
+            }
+            return Ok(Outcome::Deferred(DeferReason::ShardMissing));
+        };
+        let evidence_ref = shard.evidence_ref(&s.sid);
+        if self.store.is_profiled(&evidence_ref).await? {
+            return Ok(Outcome::Skipped(SkipReason::AlreadyProfiled));
+        }
+        let located = {
+            let cache = self.cache.clone();
+            let sid = s.sid.clone();
             let profile = self.profile;
             let source = self.source.clone();
+            let evidence_ref = evidence_ref.clone();
             tokio::task::spawn_blocking(move || {
-                locate_and_extract(&root, &cache, &s, profile, &source)
+                extract(&cache, shard, &sid, &evidence_ref, profile, &source)
             })
             .await
             .map_err(|_| HandlerError::Join)?
         };
-        let (shard, observations) = match located {
+        let observations = match located {
             Located::Missing => return Ok(Outcome::Deferred(DeferReason::ShardMissing)),
             Located::NoEvents => return Ok(Outcome::Skipped(SkipReason::NoEvents)),
             Located::Raised => return Ok(Outcome::Skipped(SkipReason::EngineRaised)),
-            Located::Extracted(_, o) if o.is_empty() => {
+            Located::Extracted(o) if o.is_empty() => {
                 return Ok(Outcome::Skipped(SkipReason::NoObservations))
             }
-            Located::Extracted(shard, o) => (shard, o),
+            Located::Extracted(o) => o,
         };
-        let evidence_ref = shard.evidence_ref(&s.sid);
         let write = SessionWrite {
             attacker_ip: &s.attacker_ip,
             attackers: self.attackers,
@@ -317,19 +340,12 @@ fn now_ts() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Blocking part: find the shard (payload path only if it resolves inside
-/// the root), read the sid's lines through the index, extract.
-fn locate_and_extract(
-    root: &ArtifactsRoot,
-    cache: &ShardCache,
-    s: &SessionRef,
-    profile: Profile,
-    source: &str,
-) -> Located {
-    let mut shard = None;
+/// Blocking part 1: find the shard (payload path only if it resolves
+/// inside the root and its index holds the sid).
+fn locate(root: &ArtifactsRoot, cache: &ShardCache, s: &SessionRef) -> Option<ShardPath> {
     if let Some(p) = &s.shard_path {
         match root.accept_payload_path(&s.decky, &s.service, p) {
-            Ok(sp) if matches!(cache.contains(&sp, &s.sid), Ok(true)) => shard = Some(sp),
+            Ok(sp) if matches!(cache.contains(&sp, &s.sid), Ok(true)) => return Some(sp),
             Ok(_) => tracing::warn!(
                 sid = %s.sid, decky = %s.decky, service = %s.service,
                 reason = "payload shard_path does not hold the sid; resolving ourselves",
@@ -341,18 +357,25 @@ fn locate_and_extract(
             ),
         }
     }
-    let shard = match shard {
-        Some(sp) => sp,
-        None => match cache.find(root, &s.decky, &s.service, &s.sid) {
-            Ok(Some(sp)) => sp,
-            Ok(None) => return Located::Missing,
-            Err(e) => {
-                tracing::debug!(sid = %s.sid, reason = %e, "shard lookup failed");
-                return Located::Missing;
-            }
-        },
-    };
-    let read = match cache.read_session(&shard, &s.sid) {
+    match cache.find(root, &s.decky, &s.service, &s.sid) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!(sid = %s.sid, reason = %e, "shard lookup failed");
+            None
+        }
+    }
+}
+
+/// Blocking part 2: read the sid's lines through the index, extract.
+fn extract(
+    cache: &ShardCache,
+    shard: ShardPath,
+    sid: &str,
+    evidence_ref: &str,
+    profile: Profile,
+    source: &str,
+) -> Located {
+    let read = match cache.read_session(&shard, sid) {
         Ok(r) => r,
         Err(_) => return Located::Missing,
     };
@@ -362,10 +385,9 @@ fn locate_and_extract(
     if read.events.is_empty() {
         return Located::NoEvents;
     }
-    let evidence_ref = shard.evidence_ref(&s.sid);
     let params = ExtractParams {
-        sid: &s.sid,
-        evidence_ref: Some(&evidence_ref),
+        sid,
+        evidence_ref: Some(evidence_ref),
         source,
         profile,
         now_ts: now_ts(),
@@ -379,7 +401,7 @@ fn locate_and_extract(
         params.now_ts,
     );
     match extract_session_at(&read.events, &params, epoch) {
-        Ok(obs) => Located::Extracted(shard, obs),
+        Ok(obs) => Located::Extracted(obs),
         Err(_) => Located::Raised,
     }
 }

@@ -37,7 +37,7 @@ use crate::health::watchdog::{run_watchdog, with_beat, Beat, Liveness, IDLE_WAKE
 use crate::trigger::bus::{
     run_workers, session_from_payload, work_queue, Job, WorkQueue, SESSION_ENDED_TOPIC,
 };
-use crate::trigger::poll::Poller;
+use crate::trigger::poll::{next_wait, Poller};
 
 /// Everything `serve` needs besides the handler.
 #[derive(Debug, Clone)]
@@ -309,6 +309,9 @@ async fn poll_loop(
     stop: CancellationToken,
 ) {
     let mut failures: u32 = 0;
+    // The first tick runs at once; then `next_wait` (at once after a full
+    // batch, 100 ms after rows, doubling up to the interval while idle).
+    let mut idle = Duration::ZERO;
     loop {
         beat.beat();
         let wait = match with_beat(beat.clone(), poller.tick(&stop)).await {
@@ -326,11 +329,8 @@ async fn poll_loop(
                         "poll tick"
                     );
                 }
-                if r.more {
-                    Duration::ZERO
-                } else {
-                    interval
-                }
+                idle = next_wait(idle, &r, interval);
+                idle
             }
             Err(e) => {
                 failures = failures.saturating_add(1);

@@ -209,6 +209,79 @@ fn session(sid: &str, ip: &str) -> SessionRef {
 
 const PREFIX: &str = "shard:decky-01/ssh/";
 
+fn eref_of(sid: &str) -> String {
+    format!("{PREFIX}{DAY}#{sid}")
+}
+
+/// The already-profiled check is exact: the stored evidence_ref only, not
+/// another shard's, nor a sid that shares a prefix or suffix with it; and
+/// the handler skips a stored session without reading it again.
+async fn exact_already_profiled(backend: Backend) {
+    let Some(db) = fresh(backend, SchemaMode::Own).await else {
+        return;
+    };
+    let (dir, root) = stage_root();
+    let st = store(&db, AttackerMode::Create).await;
+    let sids = sids(&root);
+    let eref = eref_of(&sids[0]);
+    assert!(!st.is_profiled(&eref).await.unwrap());
+    let h = handler(st.clone(), &root, AttackerMode::Create);
+    let out = h.handle(&session(&sids[0], "198.51.100.7")).await.unwrap();
+    let Outcome::Stored(stored) = out else {
+        panic!("first handle stores: {out:?}");
+    };
+    assert_eq!(stored.evidence_ref, eref);
+    assert!(st.is_profiled(&eref).await.unwrap());
+    // The other sid of the same shard is not profiled yet.
+    assert!(!st.is_profiled(&eref_of(&sids[1])).await.unwrap());
+    // Same sid under another shard / decky / service, or a sid one
+    // character shorter or longer: not this session.
+    let sid = &sids[0];
+    for other in [
+        format!("{PREFIX}sessions-2026-05-03.jsonl#{sid}"),
+        format!("shard:decky-02/ssh/{DAY}#{sid}"),
+        format!("shard:decky-01/telnet/{DAY}#{sid}"),
+        format!("{PREFIX}{DAY}#{}", &sid[..sid.len() - 1]),
+        format!("{PREFIX}{DAY}#{sid}0"),
+        format!("{PREFIX}{DAY}#%{}", &sid[1..]),
+    ] {
+        assert!(!st.is_profiled(&other).await.unwrap(), "{other}");
+    }
+    let n = st.observations_with_prefix(&eref).await.unwrap().len();
+    assert!(n > 0);
+    match h.handle(&session(&sids[0], "198.51.100.7")).await.unwrap() {
+        Outcome::Skipped(SkipReason::AlreadyProfiled) => {}
+        o => panic!("second handle skips: {o:?}"),
+    }
+    assert_eq!(st.observations_with_prefix(&eref).await.unwrap().len(), n);
+    // The shard rotated away after profiling: the exact check cannot be
+    // made, the any-shard fallback still finds the profiled session; a
+    // session never profiled is deferred as before.
+    std::fs::remove_file(dir.path().join("decky-01/ssh/transcripts").join(DAY)).unwrap();
+    let h = handler(st.clone(), &root, AttackerMode::Create);
+    match h.handle(&session(&sids[0], "198.51.100.7")).await.unwrap() {
+        Outcome::Skipped(SkipReason::AlreadyProfiled) => {}
+        o => panic!("profiled, shard gone: {o:?}"),
+    }
+    match h.handle(&session(&sids[1], "198.51.100.7")).await.unwrap() {
+        Outcome::Deferred(DeferReason::ShardMissing) => {}
+        o => panic!("never profiled, shard gone: {o:?}"),
+    }
+    assert!(st
+        .is_profiled_in_any_shard("decky-01", "ssh", &sids[0])
+        .await
+        .unwrap());
+    assert!(!st
+        .is_profiled_in_any_shard("decky-01", "ssh", &sids[1])
+        .await
+        .unwrap());
+    assert!(!st
+        .is_profiled_in_any_shard("decky-02", "ssh", &sids[0])
+        .await
+        .unwrap());
+    db.drop_db().await;
+}
+
 async fn e2e_idempotent(backend: Backend) {
     let Some(db) = fresh(backend, SchemaMode::Own).await else {
         return;
@@ -366,7 +439,7 @@ async fn failure_mid_tx(backend: Backend) {
         st.attackers_for_ip("192.0.2.9").await.unwrap().is_empty(),
         "attacker insert rolled back"
     );
-    assert!(!st.is_profiled("decky-01", "ssh", &sid).await.unwrap());
+    assert!(!st.is_profiled(&eref).await.unwrap());
     // The retry stores everything.
     let w = SessionWrite {
         fail_after: None,
@@ -377,7 +450,7 @@ async fn failure_mid_tx(backend: Backend) {
         st.observations_with_prefix(PREFIX).await.unwrap().len(),
         obs.len()
     );
-    assert!(st.is_profiled("decky-01", "ssh", &sid).await.unwrap());
+    assert!(st.is_profiled(&eref).await.unwrap());
     db.drop_db().await;
 }
 
@@ -432,7 +505,7 @@ async fn cursor_rules_and_deferral(backend: Backend) {
         .await
         .unwrap();
     assert!(set.entries.is_empty());
-    assert!(st.is_profiled("decky-01", "ssh", &sids[0]).await.unwrap());
+    assert!(st.is_profiled(&eref_of(&sids[0])).await.unwrap());
     // A cursor above the table's max id (logs purged) is reset and the
     // rows are read again (already-profiled ones skipped cheaply).
     st.set_state(
@@ -474,6 +547,7 @@ on_all_backends! {
     concurrent_profilers_store_each_session_once => concurrent,
     failure_mid_transaction_leaves_nothing => failure_mid_tx,
     cursor_rules_and_deferred_sessions => cursor_rules_and_deferral,
+    already_profiled_check_is_exact => exact_already_profiled,
 }
 
 // ---- decnet schema mode on DECNET's own DDL ----
@@ -931,7 +1005,7 @@ async fn cursor_stops_before_a_failed_row(backend: Backend) {
         "{err}"
     );
     // The later row finished and is stored...
-    assert!(st.is_profiled("decky-01", "ssh", &sids[0]).await.unwrap());
+    assert!(st.is_profiled(&eref_of(&sids[0])).await.unwrap());
     // ...but the cursor did not pass the failed row before it.
     assert_eq!(
         st.get_state("decnet_profiler_session_cursor")

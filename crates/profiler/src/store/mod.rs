@@ -117,10 +117,22 @@ pub trait Store: Send + Sync + 'static {
         attackers: AttackerMode,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Cheap check before any shard I/O: does any observation exist whose
-    /// evidence_ref starts with `shard:{decky}/{service}/` and ends with
-    /// `#{sid}`? An index range on the unique key plus a suffix filter.
+    /// Cheap check before the session's events are read: does any
+    /// observation with exactly this evidence_ref exist? One point lookup
+    /// on the unique key (`evidence_ref` leads it), whatever the table's
+    /// size.
     fn is_profiled(
+        &self,
+        evidence_ref: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The fallback when no shard holds the sid any more (rotated away
+    /// after profiling, say): does any observation exist whose
+    /// evidence_ref starts with `shard:{decky}/{service}/` and ends with
+    /// `#{sid}`? An index range on the unique key plus a suffix filter;
+    /// its cost grows with the (decky, service)'s observations, so the
+    /// handler only asks it when the exact check cannot be made.
+    fn is_profiled_in_any_shard(
         &self,
         decky: &str,
         service: &str,
@@ -205,8 +217,16 @@ impl Store for AnyStore {
     async fn prepare(&self, mode: SchemaMode, attackers: AttackerMode) -> Result<(), StoreError> {
         dispatch!(self, s => s.prepare(mode, attackers).await)
     }
-    async fn is_profiled(&self, decky: &str, service: &str, sid: &str) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.is_profiled(decky, service, sid).await)
+    async fn is_profiled(&self, evidence_ref: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.is_profiled(evidence_ref).await)
+    }
+    async fn is_profiled_in_any_shard(
+        &self,
+        decky: &str,
+        service: &str,
+        sid: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.is_profiled_in_any_shard(decky, service, sid).await)
     }
     async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
         dispatch!(self, s => s.store_session(w).await)

@@ -126,7 +126,20 @@ impl Store for MysqlStore {
         schema::verify(attackers, |t| infos.remove(t).flatten())
     }
 
-    async fn is_profiled(&self, decky: &str, service: &str, sid: &str) -> Result<bool, StoreError> {
+    async fn is_profiled(&self, evidence_ref: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM observations WHERE evidence_ref = ? LIMIT 1")
+            .bind(evidence_ref)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    async fn is_profiled_in_any_shard(
+        &self,
+        decky: &str,
+        service: &str,
+        sid: &str,
+    ) -> Result<bool, StoreError> {
         let (lo, hi, like) = profiled_bounds(decky, service, sid);
         let row = sqlx::query(
             "SELECT 1 FROM observations WHERE evidence_ref >= ? AND evidence_ref < ? \

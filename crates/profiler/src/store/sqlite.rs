@@ -148,7 +148,20 @@ impl Store for SqliteStore {
         schema::verify(attackers, |t| infos.remove(t).flatten())
     }
 
-    async fn is_profiled(&self, decky: &str, service: &str, sid: &str) -> Result<bool, StoreError> {
+    async fn is_profiled(&self, evidence_ref: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM observations WHERE evidence_ref = ? LIMIT 1")
+            .bind(evidence_ref)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    async fn is_profiled_in_any_shard(
+        &self,
+        decky: &str,
+        service: &str,
+        sid: &str,
+    ) -> Result<bool, StoreError> {
         let (lo, hi, like) = profiled_bounds(decky, service, sid);
         let row = sqlx::query(
             "SELECT 1 FROM observations WHERE evidence_ref >= ? AND evidence_ref < ? \
@@ -164,55 +177,18 @@ impl Store for SqliteStore {
 
     async fn store_session(&self, w: &SessionWrite<'_>) -> Result<StoreOutcome, StoreError> {
         let _writer = self.write.lock().await;
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT uuid FROM attackers WHERE ip = ? ORDER BY first_seen ASC, uuid ASC LIMIT 1",
-        )
-        .bind(w.attacker_ip)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let attacker_uuid = match (found, w.attackers) {
-            (Some(u), _) => u,
-            (None, AttackerMode::Wait) => {
-                tx.rollback().await?;
-                return Ok(StoreOutcome::NoAttacker);
-            }
-            (None, AttackerMode::Create) => {
-                let u = uuid::Uuid::new_v4().to_string();
-                sqlx::query(
-                    "INSERT INTO attackers (uuid, ip, first_seen, last_seen, updated_at, \
-                     event_count, service_count, decky_count, services, deckies, is_traversal, \
-                     bounty_count, credential_count, fingerprints, commands, rotation_count, \
-                     ipv6_leak_count) VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'), \
-                     strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now'), \
-                     0, 0, 0, '[]', '[]', 0, 0, 0, '[]', '[]', 0, 0)",
-                )
-                .bind(&u)
-                .bind(w.attacker_ip)
-                .execute(&mut *tx)
-                .await?;
-                u
-            }
-        };
-        // One multi-row upsert per group (normally one per session).
-        let (obs, injected) = rows::rows_to_write(w);
-        let mut ids = StoredIds::default();
-        for g in rows::statement_groups(obs, ROWS_PER_STATEMENT) {
-            let group = &obs[g];
-            let sql = rows::upsert_sql(&UPSERT, group.len());
-            let stored = rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid)
-                .fetch_all(&mut *tx)
-                .await?;
-            ids.extend(&stored)?;
+        let mut conn = self.writer.acquire().await?;
+        let out = write_session(&mut conn, w).await;
+        if out.is_err() {
+            // After a failed statement SQLite may already have rolled the
+            // transaction back itself (SQLITE_FULL, IOERR, …); sqlx's
+            // ROLLBACK then fails and the connection stays "in a
+            // transaction" for sqlx, refusing every later BEGIN. The one
+            // writer would be stuck for good: close it, the pool opens a
+            // fresh one (same pragmas) for the next write.
+            conn.close_on_drop();
         }
-        if let Some(n) = injected {
-            return Err(StoreError::Injected(n));
-        }
-        tx.commit().await?;
-        Ok(StoreOutcome::Stored {
-            attacker_uuid,
-            ids: ids.for_observations(w.observations),
-        })
+        out
     }
 
     async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -293,4 +269,61 @@ impl Store for SqliteStore {
                 .await?,
         )
     }
+}
+
+/// One session's transaction on the writer connection (see
+/// [`SqliteStore::store_session`]).
+async fn write_session(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    w: &SessionWrite<'_>,
+) -> Result<StoreOutcome, StoreError> {
+    let mut tx = sqlx::Connection::begin_with(&mut **conn, "BEGIN IMMEDIATE").await?;
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT uuid FROM attackers WHERE ip = ? ORDER BY first_seen ASC, uuid ASC LIMIT 1",
+    )
+    .bind(w.attacker_ip)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let attacker_uuid = match (found, w.attackers) {
+        (Some(u), _) => u,
+        (None, AttackerMode::Wait) => {
+            tx.rollback().await?;
+            return Ok(StoreOutcome::NoAttacker);
+        }
+        (None, AttackerMode::Create) => {
+            let u = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO attackers (uuid, ip, first_seen, last_seen, updated_at, \
+                     event_count, service_count, decky_count, services, deckies, is_traversal, \
+                     bounty_count, credential_count, fingerprints, commands, rotation_count, \
+                     ipv6_leak_count) VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'), \
+                     strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now'), \
+                     0, 0, 0, '[]', '[]', 0, 0, 0, '[]', '[]', 0, 0)",
+            )
+            .bind(&u)
+            .bind(w.attacker_ip)
+            .execute(&mut *tx)
+            .await?;
+            u
+        }
+    };
+    // One multi-row upsert per group (normally one per session).
+    let (obs, injected) = rows::rows_to_write(w);
+    let mut ids = StoredIds::default();
+    for g in rows::statement_groups(obs, ROWS_PER_STATEMENT) {
+        let group = &obs[g];
+        let sql = rows::upsert_sql(&UPSERT, group.len());
+        let stored = rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid)
+            .fetch_all(&mut *tx)
+            .await?;
+        ids.extend(&stored)?;
+    }
+    if let Some(n) = injected {
+        return Err(StoreError::Injected(n));
+    }
+    tx.commit().await?;
+    Ok(StoreOutcome::Stored {
+        attacker_uuid,
+        ids: ids.for_observations(w.observations),
+    })
 }

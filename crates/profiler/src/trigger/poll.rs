@@ -330,11 +330,13 @@ impl Poller {
         Ok(())
     }
 
-    /// Polls until cancelled. The sessions in hand are finished (or rolled
-    /// back by their transactions) before returning.
+    /// Polls until cancelled, the first tick at once. The sessions in hand
+    /// are finished (or rolled back by their transactions) before
+    /// returning. Waits between ticks: [`next_wait`].
     pub async fn run(&self, cancel: CancellationToken) {
         let interval = Duration::from_secs(self.poll.interval_s);
         let mut failures: u32 = 0;
+        let mut idle = Duration::ZERO;
         loop {
             let wait = match self.tick(&cancel).await {
                 Ok(r) => {
@@ -349,11 +351,8 @@ impl Poller {
                             "poll tick"
                         );
                     }
-                    if r.more {
-                        Duration::ZERO
-                    } else {
-                        interval
-                    }
+                    idle = next_wait(idle, &r, interval);
+                    idle
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
@@ -372,9 +371,65 @@ impl Poller {
     }
 }
 
+/// The shortest wait after a tick that found rows.
+pub const ACTIVE_WAIT: Duration = Duration::from_millis(100);
+
+/// The wait after a successful tick, given the previous one: none after a
+/// full batch (more rows are waiting); [`ACTIVE_WAIT`] after a tick that
+/// found rows (sessions are arriving: the next ones are picked up within
+/// 100 ms instead of a whole interval); after an idle tick, twice the
+/// previous wait, up to `poll.interval_s` (100, 200, 400, 800 ms, then the
+/// interval: an idle daemon polls once an interval, as before).
+pub fn next_wait(prev: Duration, r: &TickReport, interval: Duration) -> Duration {
+    if r.more {
+        Duration::ZERO
+    } else if r.rows > 0 {
+        ACTIVE_WAIT.min(interval)
+    } else {
+        prev.saturating_mul(2).max(ACTIVE_WAIT).min(interval)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_back_off_when_idle_and_shrink_when_rows_arrive() {
+        let s = Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        let idle = TickReport::default();
+        let some = TickReport {
+            rows: 3,
+            ..TickReport::default()
+        };
+        let full = TickReport {
+            rows: 500,
+            more: true,
+            ..TickReport::default()
+        };
+        // From the start (prev 0): 100, 200, 400, 800 ms, then the interval.
+        let mut w = Duration::ZERO;
+        let mut seen = vec![];
+        for _ in 0..6 {
+            w = next_wait(w, &idle, s);
+            seen.push(w);
+        }
+        assert_eq!(seen, [ms(100), ms(200), ms(400), ms(800), s, s]);
+        assert_eq!(next_wait(s, &some, s), ms(100));
+        assert_eq!(next_wait(s, &full, s), Duration::ZERO);
+        assert_eq!(
+            next_wait(Duration::ZERO, &idle, Duration::from_secs(30)),
+            ms(100)
+        );
+        assert_eq!(
+            next_wait(Duration::from_secs(20), &idle, Duration::from_secs(30)),
+            Duration::from_secs(30)
+        );
+        // An interval of 0 s: never wait.
+        assert_eq!(next_wait(ms(100), &idle, Duration::ZERO), Duration::ZERO);
+        assert_eq!(next_wait(ms(100), &some, Duration::ZERO), Duration::ZERO);
+    }
 
     fn row(fields: &str) -> LogRow {
         LogRow {

@@ -1,8 +1,12 @@
 //! The daemon's payload validation and shard location over hostile input.
 //!
-//! Two halves, chosen by the first byte:
+//! Three modes, chosen by the first byte:
 //! * raw bytes as a poll row's `fields` JSON (and as the decky / service /
 //!   attacker columns) through `session_from_row` and `Handler::validate`;
+//! * raw bytes as an `attacker.session.ended` body: parsed as JSON the way
+//!   the bus client hands it over, then `trigger::bus::session_from_payload`,
+//!   `Handler::validate`, `ArtifactsRoot::shard` and, for a `shard_path`,
+//!   `accept_payload_path` (wrong JSON types, absurd lengths, traversal);
 //! * a structured session.ended payload whose decky, service, sid and
 //!   `shard_path` are built from path pieces (`..`, `.`, `/`, symlinks out
 //!   of the root, the real shard name, arbitrary strings) through
@@ -22,6 +26,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use decnet_profiler::handler::{Handler, SessionRef};
 use decnet_profiler::shards::{shard_date, valid_decky, valid_service, ArtifactsRoot, ShardPath};
 use decnet_profiler::store::LogRow;
+use decnet_profiler::trigger::bus::session_from_payload;
 use decnet_profiler::trigger::poll::session_from_row;
 use libfuzzer_sys::fuzz_target;
 
@@ -199,6 +204,10 @@ fuzz_target!(|data: &[u8]| {
         }
         return;
     }
+    if mode & 2 == 0 {
+        bus_payload(f, rest);
+        return;
+    }
     let Ok(p) = Payload::arbitrary_take_rest(Unstructured::new(rest)) else {
         return;
     };
@@ -228,3 +237,25 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = Handler::validate(&s);
 });
+
+/// A session.ended body straight off the wire.
+fn bus_payload(f: &Fixture, body: &[u8]) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return;
+    };
+    let Ok(s) = session_from_payload(&value) else {
+        assert!(!value.is_object(), "an object payload was refused");
+        return;
+    };
+    if Handler::validate(&s).is_err() {
+        return;
+    }
+    if let Ok(got) = f.root.shard(&s.decky, &s.service, SHARD) {
+        check(f, &s.decky, &s.service, &got);
+    }
+    if let Some(sp) = &s.shard_path {
+        if let Ok(got) = f.root.accept_payload_path(&s.decky, &s.service, sp) {
+            check(f, &s.decky, &s.service, &got);
+        }
+    }
+}

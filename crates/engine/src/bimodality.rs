@@ -21,15 +21,7 @@
 //! * each peak holds at least 2 gaps.
 //!
 //! Gaps below 50 ms are floored before the log (timer noise, not pauses).
-
-/// Floor applied to gaps before the log transform, seconds.
-pub const GAP_FLOOR_S: f64 = 0.05;
-/// Minimum Ashman's D for two separated peaks.
-pub const ASHMAN_D_MIN: f64 = 2.0;
-/// Minimum ratio of the two peaks' geometric means.
-pub const PEAK_FOLD_MIN: f64 = 4.0;
-/// Minimum number of gaps in each peak.
-pub const PEAK_MIN_MEMBERS: usize = 2;
+pub use crate::thresholds::{ASHMAN_D_MIN, GAP_FLOOR_S, PEAK_FOLD_MIN, PEAK_MIN_MEMBERS};
 
 /// The optimal two-group split of the log gaps.
 #[derive(Debug, Clone, Copy, PartialEq)]

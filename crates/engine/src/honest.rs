@@ -17,16 +17,8 @@
 //! measured value within 10 % of a bucket boundary loses 0.2; rule 3 (no
 //! output ⇒ skip output-dependent primitives) is applied by the callers.
 
+pub use crate::thresholds::{BOUNDARY_BAND, BOUNDARY_PENALTY, LOW_SAMPLE_CAP, MIN_SAMPLES};
 use sha2::{Digest, Sha256};
-
-/// Rule 1: fewer samples than this caps confidence at [`LOW_SAMPLE_CAP`].
-pub const MIN_SAMPLES: usize = 5;
-/// Rule 1 cap.
-pub const LOW_SAMPLE_CAP: f64 = 0.5;
-/// Rule 2 band (relative distance to a boundary).
-pub const BOUNDARY_BAND: f64 = 0.10;
-/// Rule 2 penalty.
-pub const BOUNDARY_PENALTY: f64 = 0.2;
 
 /// `|v − b| / |b| ≤ 0.10` (for `b == 0`: `|v| ≤ 0.10`).
 pub fn near(v: f64, b: f64) -> bool {

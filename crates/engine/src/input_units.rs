@@ -19,11 +19,7 @@
 //! (`PASTE_MIN_CHARS_PER_EVENT`) or when it was joined from several events
 //! with payload (a machine-speed write). Units with no payload (pure escape
 //! sequences) are neither typed nor pasted.
-
-/// Events closer than this are one write (seconds).
-pub const JOIN_MAX_S: f64 = 0.030;
-/// Payload code points that make a unit paste-class.
-pub const PASTE_MIN_PAYLOAD: usize = 4;
+pub use crate::thresholds::{JOIN_MAX_S, PASTE_MIN_PAYLOAD};
 
 const ESC: u32 = 0x1B;
 const BEL: u32 = 0x07;

@@ -1,6 +1,9 @@
-//! Every tunable of the reference engine (engine.md §6), exact values.
-//! Profiles that change a threshold do so with an explicit branch in the
-//! primitive; these are the `decnet-1.2` values.
+//! Every tunable of the engine, in one place. First the reference engine's
+//! (engine.md §6, exact values: profile `decnet-1.2`); then, below the
+//! `behave-0.1.4` line, the default profile's own (each tied to its
+//! docs/DEVIATIONS.md row). A profile that changes a threshold does so with
+//! an explicit branch in the primitive; the modules that use a default-
+//! profile constant re-export it under their own path.
 
 /// Input events with at least this many code points are paste-class (§3).
 pub const PASTE_MIN_CHARS_PER_EVENT: usize = 4;
@@ -234,3 +237,68 @@ pub const BEHAVE_BRANCH_DIVERSITY_LINEAR_MIN: f64 = 0.58;
 /// walks the same step pair again; a playbook, even one that reuses `cat`
 /// and `ls` for many files, does not.
 pub const BEHAVE_BRANCH_LOOP_MAX: f64 = 0.08;
+
+/// `behave-0.1.4` paste_burst_rate: habitual when paste units clearly
+/// dominate (D-PASTERATE).
+pub const BEHAVE_PASTE_RATE_HABITUAL_MIN: f64 = 0.60;
+
+/// `behave-0.1.4`: backspace "within ~1 s" is immediate (D-ERRCORR).
+pub const BEHAVE_BACKSPACE_IMMEDIATE_MAX_S: f64 = 1.0;
+
+/// `behave-0.1.4` pipe depth buckets on the maximum (D-PIPES): 2–3 moderate.
+pub const BEHAVE_PIPES_MODERATE_MIN: u32 = 2;
+/// 4+ deep.
+pub const BEHAVE_PIPES_DEEP_MIN: u32 = 4;
+
+/// Registry buckets of `session_duration` (D-DURATION): short < 15 min,
+/// medium 15–90 min, long 90 min–4 h, marathon > 4 h.
+pub const BEHAVE_SESSION_DURATION_EDGES_S: [f64; 3] = [900.0, 5_400.0, 14_400.0];
+
+// `input_units`
+
+/// Events closer than this are one write (seconds).
+pub const JOIN_MAX_S: f64 = 0.030;
+/// Payload code points that make a unit paste-class.
+pub const PASTE_MIN_PAYLOAD: usize = 4;
+
+// `honest`
+
+/// Rule 1: fewer samples than this caps confidence at [`LOW_SAMPLE_CAP`].
+pub const MIN_SAMPLES: usize = 5;
+/// Rule 1 cap.
+pub const LOW_SAMPLE_CAP: f64 = 0.5;
+/// Rule 2 band (relative distance to a boundary).
+pub const BOUNDARY_BAND: f64 = 0.10;
+/// Rule 2 penalty.
+pub const BOUNDARY_PENALTY: f64 = 0.2;
+
+// `circadian`
+
+/// 2000-01-01T00:00:00Z: earlier header timestamps are not epochs.
+pub const EPOCH_MIN: i64 = 946_684_800;
+/// A header timestamp later than the wall clock plus one day is not trusted.
+pub const EPOCH_FUTURE_SLACK_S: f64 = 86_400.0;
+/// quiet_span_utc gate: command events.
+pub const QUIET_SPAN_MIN_EVENTS: usize = 30;
+/// quiet_span_utc gate: distinct UTC calendar days with activity.
+pub const QUIET_SPAN_MIN_DAYS: usize = 2;
+/// A bin is quiet below this fraction of the peak bin.
+pub const QUIET_BIN_FRACTION: f64 = 0.10;
+/// Confidence cap for every circadian primitive.
+pub const CIRCADIAN_CONFIDENCE_CAP: f64 = 0.9;
+
+// `editing_mode`
+
+/// Below this many evidence keystrokes the sample-size rule caps confidence.
+pub const EDITING_MODE_MIN_SAMPLES: u32 = 5;
+
+// `bimodality`
+
+/// Floor applied to gaps before the log transform, seconds.
+pub const GAP_FLOOR_S: f64 = 0.05;
+/// Minimum Ashman's D for two separated peaks.
+pub const ASHMAN_D_MIN: f64 = 2.0;
+/// Minimum ratio of the two peaks' geometric means.
+pub const PEAK_FOLD_MIN: f64 = 4.0;
+/// Minimum number of gaps in each peak.
+pub const PEAK_MIN_MEMBERS: usize = 2;

@@ -23,19 +23,10 @@
 //! capped at 0.9, with `k = 10` for the 24- and 7-bin marginals and
 //! `k = 40` for the sparse 168-bin grid (n = 4 → 0.29 / 0.09; n = 30 →
 //! 0.75 / 0.43).
-
-/// 2000-01-01T00:00:00Z: earlier header timestamps are not epochs.
-pub const EPOCH_MIN: i64 = 946_684_800;
-/// A header timestamp later than the wall clock plus one day is not trusted.
-pub const EPOCH_FUTURE_SLACK_S: f64 = 86_400.0;
-/// quiet_span_utc gate: command events.
-pub const QUIET_SPAN_MIN_EVENTS: usize = 30;
-/// quiet_span_utc gate: distinct UTC calendar days with activity.
-pub const QUIET_SPAN_MIN_DAYS: usize = 2;
-/// A bin is quiet below this fraction of the peak bin.
-pub const QUIET_BIN_FRACTION: f64 = 0.10;
-/// Confidence cap for every circadian primitive.
-pub const CIRCADIAN_CONFIDENCE_CAP: f64 = 0.9;
+pub use crate::thresholds::{
+    CIRCADIAN_CONFIDENCE_CAP, EPOCH_FUTURE_SLACK_S, EPOCH_MIN, QUIET_BIN_FRACTION,
+    QUIET_SPAN_MIN_DAYS, QUIET_SPAN_MIN_EVENTS,
+};
 
 /// The session epoch from the first header's `timestamp`, when usable: an
 /// integer between 2000-01-01 and one day after `now_ts` (issue 3 item 3).

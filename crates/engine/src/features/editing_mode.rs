@@ -14,11 +14,9 @@
 //! bindings (^A ^E ^B ^F ^K, Meta-b/f/d/DEL/.) and `set -o emacs` /
 //! `bindkey -e` are emacs evidence. ^W/^U/^R work in both modes and decide
 //! nothing.
+pub use crate::thresholds::EDITING_MODE_MIN_SAMPLES;
 
 pub use crate::line_editing::EditingEvidence;
-
-/// Below this many evidence keystrokes the sample-size rule caps confidence.
-pub const EDITING_MODE_MIN_SAMPLES: u32 = 5;
 
 /// `(value, confidence)`. Confidence follows the convention's rule 1:
 /// fewer than 5 evidence keystrokes → at most 0.5; `unknown` (no editing

@@ -53,10 +53,6 @@ pub(crate) fn input_modality(ctx: &SessionContext<'_>, p: Profile) -> R {
     }
 }
 
-/// `behave-0.1.4` paste_burst_rate: habitual when paste units clearly
-/// dominate (D-PASTERATE).
-pub const BEHAVE_PASTE_RATE_HABITUAL_MIN: f64 = 0.60;
-
 /// §5.2; `behave-0.1.4`: share of paste units (D-PASTERATE, D-CONF).
 pub(crate) fn paste_burst_rate(ctx: &SessionContext<'_>, p: Profile) -> R {
     if let (Profile::Behave014, Some(b)) = (p, &ctx.behave) {
@@ -295,9 +291,6 @@ fn motor_stability_ref(ctx: &SessionContext<'_>) -> R {
     }
 }
 
-/// `behave-0.1.4`: backspace "within ~1 s" is immediate (D-ERRCORR).
-pub const BEHAVE_BACKSPACE_IMMEDIATE_MAX_S: f64 = 1.0;
-
 /// §5.6; `behave-0.1.4`: immediate ≤ 1 s, route_around = history recall or
 /// rewriting without backspace (D-ERRCORR, D-CONF).
 pub(crate) fn error_correction(ctx: &SessionContext<'_>, p: Profile) -> R {
@@ -481,11 +474,6 @@ pub(crate) fn shortcut_usage(ctx: &SessionContext<'_>, p: Profile) -> R {
     }
     emit(value, mastery_confidence(n, edge, 0.65))
 }
-
-/// `behave-0.1.4` pipe depth buckets on the maximum (D-PIPES): 2–3 moderate.
-pub const BEHAVE_PIPES_MODERATE_MIN: u32 = 2;
-/// 4+ deep.
-pub const BEHAVE_PIPES_DEEP_MIN: u32 = 4;
 
 /// §5.10; `behave-0.1.4`: maximum pipes in one pipeline (D-PIPES). The
 /// maximum is an integer, never within 10 % of the half-integer bucket

@@ -10,10 +10,6 @@ use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
 
-/// Registry buckets of `session_duration` (D-DURATION): short < 15 min,
-/// medium 15–90 min, long 90 min–4 h, marathon > 4 h.
-pub const BEHAVE_SESSION_DURATION_EDGES_S: [f64; 3] = [900.0, 5_400.0, 14_400.0];
-
 /// §5.22; `behave-0.1.4`: registry buckets (D-DURATION), D-CONF.
 pub(crate) fn session_duration(ctx: &SessionContext<'_>, p: Profile) -> R {
     let d = ctx.duration_s;

@@ -16,11 +16,6 @@ use std::time::{Duration, Instant};
 use decnet_engine::reader::{group_sessions, session_events, SessionStatus, ShardIndex};
 use decnet_engine::{extract_session, ExtractParams, Profile};
 
-/// The allocator of the `decnet-profiler` binary, so the bench measures
-/// what the CLI and the daemon run.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn load() -> Vec<u8> {
     if let Ok(p) = std::env::var("DECNET_BENCH_SHARD") {
         return std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read {p}: {e}"));

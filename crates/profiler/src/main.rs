@@ -3,11 +3,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use decnet_profiler::cli;
 
-/// mimalloc instead of the system allocator: the engine allocates one small
-/// buffer per event and frees them all per session (docs/BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// DECNET behavioural profiler: recorded shell sessions → BEHAVE-SHELL observations.
 #[derive(Debug, Parser)]
 #[command(name = "decnet-profiler", version, about)]

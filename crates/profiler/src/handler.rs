@@ -394,10 +394,8 @@ fn extract(
     };
     // Session epoch for epoch windows and circadian primitives (profile
     // behave-0.1.4; the CLI does the same): an integer header timestamp.
-    let epoch = decnet_engine::features::circadian::usable_session_epoch(
-        read.header_timestamp
-            .filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)
-            .map(|t| t as i64),
+    let epoch = decnet_engine::features::circadian::session_epoch_from_header(
+        read.header_timestamp,
         params.now_ts,
     );
     match extract_session_at(&read.events, &params, epoch) {

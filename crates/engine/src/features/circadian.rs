@@ -38,6 +38,16 @@ pub fn usable_session_epoch(header_timestamp: Option<i64>, now_ts: f64) -> Optio
     Some(ts as f64)
 }
 
+/// [`usable_session_epoch`] of the index's `header_timestamp` (the reader
+/// keeps it only for a JSON integer in the sid's first header; the f64 is
+/// converted back when it is an exact integer in i64 range).
+pub fn session_epoch_from_header(header_timestamp: Option<f64>, now_ts: f64) -> Option<f64> {
+    let ts = header_timestamp
+        .filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)
+        .map(|t| t as i64);
+    usable_session_epoch(ts, now_ts)
+}
+
 /// UTC hour (0-23) and ISO day of week (0 = Monday) of an epoch second.
 /// `None` for non-finite or pre-1970 times.
 pub fn hour_and_dow(epoch_s: f64) -> Option<(usize, usize)> {
@@ -173,6 +183,14 @@ mod tests {
         assert_eq!(usable_session_epoch(Some(946_684_799), now), None);
         assert_eq!(usable_session_epoch(Some(1_800_086_401), now), None);
         assert!(usable_session_epoch(Some(1_800_086_400), now).is_some());
+        assert_eq!(
+            session_epoch_from_header(Some(1_777_680_000.0), now),
+            Some(1_777_680_000.0)
+        );
+        assert_eq!(session_epoch_from_header(Some(1_777_680_000.5), now), None);
+        assert_eq!(session_epoch_from_header(Some(f64::NAN), now), None);
+        assert_eq!(session_epoch_from_header(Some(1e300), now), None);
+        assert_eq!(session_epoch_from_header(None, now), None);
     }
 
     #[test]

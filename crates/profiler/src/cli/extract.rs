@@ -29,7 +29,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use decnet_engine::features::circadian::usable_session_epoch;
+use decnet_engine::features::circadian::session_epoch_from_header;
 use decnet_engine::reader::SessionEntry;
 use decnet_engine::{extract_session_at, ExtractParams, Observation, Profile, Text};
 
@@ -139,13 +139,8 @@ impl Job<'_> {
                 profile: self.profile,
                 now_ts,
             };
-            // The epoch: the sid's first header's `timestamp`, when the
-            // reader saw a JSON integer there.
-            let header_epoch = entry
-                .header_timestamp
-                .filter(|t| t.fract() == 0.0 && t.abs() < 9.0e15)
-                .map(|t| t as i64);
-            let epoch = usable_session_epoch(header_epoch, now_ts);
+            // The epoch: the sid's first header's integer `timestamp`.
+            let epoch = session_epoch_from_header(entry.header_timestamp, now_ts);
             let mut obs = match extract_session_at(&events, &params, epoch) {
                 Ok(o) => o,
                 Err(e) => {

@@ -17,18 +17,49 @@ use super::{
 use crate::config::{AttackerMode, Backend, DbSettings, SchemaMode};
 use crate::inflight::InFlight;
 
-/// MariaDB 10.11 has no row alias (`AS new`), so `VALUES(col)`; the stored
-/// ids are read back with one `SELECT` in the same transaction.
+/// The conflict clause of the observation upsert. MariaDB 10.11 has no row
+/// alias (`AS new`), so `VALUES(col)`.
+macro_rules! upsert_tail {
+    () => {
+        "ON DUPLICATE KEY UPDATE \
+         identity_ref = VALUES(identity_ref), value = VALUES(value), \
+         confidence = VALUES(confidence), window_start_ts = VALUES(window_start_ts), \
+         window_end_ts = VALUES(window_end_ts), source = VALUES(source), \
+         envelope_v = VALUES(envelope_v), ts = VALUES(ts), \
+         attacker_uuid = VALUES(attacker_uuid)"
+    };
+}
+
+/// MySQL (no `RETURNING`): the stored ids are read back with one `SELECT`
+/// in the same transaction.
 const UPSERT: Dialect = Dialect {
     numbered: false,
     value_cast: None,
-    tail: "ON DUPLICATE KEY UPDATE \
-           identity_ref = VALUES(identity_ref), value = VALUES(value), \
-           confidence = VALUES(confidence), window_start_ts = VALUES(window_start_ts), \
-           window_end_ts = VALUES(window_end_ts), source = VALUES(source), \
-           envelope_v = VALUES(envelope_v), ts = VALUES(ts), \
-           attacker_uuid = VALUES(attacker_uuid)",
+    tail: upsert_tail!(),
 };
+
+/// MariaDB ≥ 10.5: `INSERT … ON DUPLICATE KEY UPDATE … RETURNING` gives each
+/// row as stored (the kept id of an updated row), one round trip less per
+/// session than the read-back.
+const UPSERT_RETURNING: Dialect = Dialect {
+    numbered: false,
+    value_cast: None,
+    tail: concat!(upsert_tail!(), " RETURNING primitive, id"),
+};
+
+/// Whether the server's `VERSION()` is a MariaDB that has `INSERT …
+/// RETURNING` (10.5 and later).
+fn has_insert_returning(version: &str) -> bool {
+    if !version.contains("MariaDB") {
+        return false;
+    }
+    // Some MariaDB servers still prefix "5.5.5-" for old replication clients.
+    let version = version.strip_prefix("5.5.5-").unwrap_or(version);
+    let mut parts = version.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    matches!((major, minor), (Some(ma), Some(mi)) if ma > 10 || (ma == 10 && mi >= 5))
+}
 
 const MIGRATION: &str = include_str!("../../../../migrations/mysql/0001_init.sql");
 
@@ -38,6 +69,8 @@ pub struct MysqlStore {
     /// process), so a new IP gets one attacker row, without relying on
     /// InnoDB gap locks (see `connect`).
     attacker_locks: InFlight,
+    /// The server has `INSERT … RETURNING` ([`has_insert_returning`]).
+    returning: bool,
 }
 
 impl MysqlStore {
@@ -64,9 +97,13 @@ impl MysqlStore {
             })
             .connect_with(opts)
             .await?;
+        let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
+            .fetch_one(&pool)
+            .await?;
         Ok(MysqlStore {
             pool,
             attacker_locks: InFlight::new(),
+            returning: has_insert_returning(&version),
         })
     }
 
@@ -186,21 +223,29 @@ impl Store for MysqlStore {
                 u
             }
         };
-        // One multi-row upsert per group (normally one per session), then
-        // one read-back of the stored ids.
+        // One multi-row upsert per group (normally one per session), then,
+        // where the server cannot return the stored rows, one read-back.
         let (obs, injected) = rows::rows_to_write(w);
+        let dialect = if self.returning {
+            &UPSERT_RETURNING
+        } else {
+            &UPSERT
+        };
+        let mut ids = StoredIds::default();
         for g in rows::statement_groups(obs, ROWS_PER_STATEMENT) {
             let group = &obs[g];
-            let sql = rows::upsert_sql(&UPSERT, group.len());
-            rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid)
-                .execute(&mut *tx)
-                .await?;
+            let sql = rows::upsert_sql(dialect, group.len());
+            let q = rows::bind_rows(sqlx::query(&sql), group, w.evidence_ref, &attacker_uuid);
+            if self.returning {
+                ids.extend(&q.fetch_all(&mut *tx).await?)?;
+            } else {
+                q.execute(&mut *tx).await?;
+            }
         }
         if let Some(n) = injected {
             return Err(StoreError::Injected(n));
         }
-        let mut ids = StoredIds::default();
-        if !obs.is_empty() {
+        if !self.returning && !obs.is_empty() {
             let stored =
                 sqlx::query("SELECT primitive, id FROM observations WHERE evidence_ref = ?")
                     .bind(w.evidence_ref)
@@ -293,5 +338,22 @@ impl Store for MysqlStore {
                 .fetch_all(&self.pool)
                 .await?,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_insert_returning;
+
+    #[test]
+    fn returning_only_on_mariadb_10_5_and_later() {
+        assert!(has_insert_returning("10.11.19-MariaDB-0+deb12u1"));
+        assert!(has_insert_returning("10.5.0-MariaDB"));
+        assert!(has_insert_returning("11.4.2-MariaDB-log"));
+        assert!(has_insert_returning("5.5.5-10.11.6-MariaDB"));
+        assert!(!has_insert_returning("10.4.32-MariaDB"));
+        assert!(!has_insert_returning("8.0.36"));
+        assert!(!has_insert_returning("8.4.0-commercial"));
+        assert!(!has_insert_returning(""));
     }
 }

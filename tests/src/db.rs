@@ -53,6 +53,15 @@ pub struct TestDb {
     name: Option<String>,
     _dir: Option<tempfile::TempDir>,
     rt: tokio::runtime::Runtime,
+    /// The connection [`TestDb::wait_stored_sessions`] polls on, opened on
+    /// first use and kept (a new connection per poll costs milliseconds).
+    counter: std::sync::Mutex<Option<CounterPool>>,
+}
+
+enum CounterPool {
+    Sqlite(sqlx::SqlitePool),
+    Mysql(sqlx::MySqlPool),
+    Postgres(sqlx::PgPool),
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -97,6 +106,7 @@ impl TestDb {
             name: None,
             _dir: Some(dir),
             rt: runtime(),
+            counter: Default::default(),
         }
     }
 
@@ -143,6 +153,7 @@ impl TestDb {
             name: Some(name),
             _dir: None,
             rt,
+            counter: Default::default(),
         })
     }
 
@@ -199,12 +210,80 @@ impl TestDb {
         rows
     }
 
+    /// Polls the number of sessions stored (distinct `evidence_ref`) every
+    /// 5 ms on one connection until `done(count)` or `timeout`; returns the
+    /// last count seen. Fast enough to stop a daemon within a few sessions
+    /// of a chosen point.
+    pub fn wait_stored_sessions(
+        &self,
+        timeout: std::time::Duration,
+        mut done: impl FnMut(usize) -> bool,
+    ) -> usize {
+        let sql = "SELECT COUNT(DISTINCT evidence_ref) FROM observations";
+        let deadline = std::time::Instant::now() + timeout;
+        let mut slot = match self.counter.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        self.rt.block_on(async {
+            if slot.is_none() {
+                *slot = match self.backend {
+                    Backend::Sqlite => sqlx::sqlite::SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .connect(&self.url)
+                        .await
+                        .ok()
+                        .map(CounterPool::Sqlite),
+                    Backend::Mysql => sqlx::mysql::MySqlPoolOptions::new()
+                        .max_connections(1)
+                        .connect(&self.url)
+                        .await
+                        .ok()
+                        .map(CounterPool::Mysql),
+                    Backend::Postgres => sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(1)
+                        .connect(&self.url)
+                        .await
+                        .ok()
+                        .map(CounterPool::Postgres),
+                };
+            }
+            let mut last = 0usize;
+            loop {
+                let n = match slot.as_ref() {
+                    Some(CounterPool::Sqlite(p)) => {
+                        sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.ok()
+                    }
+                    Some(CounterPool::Mysql(p)) => {
+                        sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.ok()
+                    }
+                    Some(CounterPool::Postgres(p)) => {
+                        sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.ok()
+                    }
+                    None => None,
+                };
+                if let Some(n) = n {
+                    last = usize::try_from(n).unwrap_or(0);
+                }
+                if done(last) || std::time::Instant::now() >= deadline {
+                    return last;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    }
+
     /// Inserts `logs` rows (the daemon must have created the tables).
     pub fn insert_logs(&self, rows: &[LogRow]) -> Result<(), String> {
         self.rt.block_on(async {
             macro_rules! insert {
                 ($pool:expr, $sql:expr) => {{
                     let pool = $pool;
+                    // One transaction: the rows appear at once, as a backlog.
+                    let mut tx = pool
+                        .begin()
+                        .await
+                        .map_err(|e| format!("insert into logs: {e}"))?;
                     for r in rows {
                         sqlx::query($sql)
                             .bind(&r.timestamp)
@@ -215,10 +294,13 @@ impl TestDb {
                             .bind("")
                             .bind(&r.fields)
                             .bind("")
-                            .execute(&pool)
+                            .execute(&mut *tx)
                             .await
                             .map_err(|e| format!("insert into logs: {e}"))?;
                     }
+                    tx.commit()
+                        .await
+                        .map_err(|e| format!("insert into logs: {e}"))?;
                     pool.close().await;
                 }};
             }

@@ -5,7 +5,7 @@
 //! | variable | CI default | long form | test |
 //! |---|---|---|---|
 //! | `PROOF_KILL_POINTS` | 10 | 100 | SIGKILL during a backlog |
-//! | `PROOF_BACKLOG` | 120 | 2000 | sessions in that backlog |
+//! | `PROOF_BACKLOG` | 200 | 2000 | sessions in that backlog |
 //! | `PROOF_DB_CUT_S` | 8 | 30 | MariaDB unreachable through our proxy |
 //! | `PROOF_BUS_EVENTS` | 1000 | 10000 | bus restarts during a stream (proof_bus.rs) |
 //!
@@ -71,7 +71,7 @@ fn sigkill_backlog(db: TestDb) {
         "decnet-profiler binary (cargo build -p decnet-profiler)"
     );
     let points = env_num("PROOF_KILL_POINTS", 10);
-    let n = env_num("PROOF_BACKLOG", 120);
+    let n = env_num("PROOF_BACKLOG", 200);
     let dir = tempdir("proof-kill");
     let man = gen(dir.path(), &["--backlog", &n.to_string(), "--deckies", "6"]);
     let good = goods(&man);
@@ -84,18 +84,23 @@ fn sigkill_backlog(db: TestDb) {
     insert_rows(&db, &good);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ points);
     let mut during = 0;
+    // Each kill point: a random 1..=budget sessions stored after the
+    // previous kill, plus 0–4 ms; so the kills spread over the pipeline
+    // (read, extract, inside the transaction, publish). The budget is a
+    // quarter of each kill's share of the backlog (a restart stores a few
+    // sessions before the first poll sees them), so the backlog lasts for
+    // every kill.
+    let mut at_kill = db.wait_stored_sessions(Duration::ZERO, |_| true);
     for k in 1..=points {
-        // Kill while the daemon is working: once it has stored something
-        // since its (re)start, at a random point within the next 400 ms.
-        let base = db.observations().len();
-        wait_until(Duration::from_secs(15), || {
-            let n = db.observations().len();
-            n > base || n >= total
-        });
-        std::thread::sleep(Duration::from_millis(rng.range(0, 400)));
+        let left = (good.len() - at_kill.min(good.len())) as u64;
+        let budget = (n / points / 4).min(left / (points - k + 1) / 4).max(1);
+        let target = (at_kill + rng.range(1, budget) as usize).min(good.len() - 1);
+        db.wait_stored_sessions(Duration::from_secs(15), |n| n >= target);
+        std::thread::sleep(Duration::from_millis(rng.range(0, 4)));
         d.kill();
         let rows = db.observations();
         let stored = assert_no_partial(&rows, &expected);
+        at_kill = stored;
         if stored < good.len() {
             during += 1;
         }
@@ -105,6 +110,10 @@ fn sigkill_backlog(db: TestDb) {
         );
         d = start(&bin, &cfg, dir.path().join(format!("daemon-{k}.log")));
     }
+    assert_eq!(
+        during, points,
+        "every kill must land while the backlog is being drained"
+    );
     let done = wait_until(Duration::from_secs(240), || {
         db.observations().len() >= total
     });

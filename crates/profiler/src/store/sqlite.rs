@@ -53,7 +53,10 @@ const WRITER_CACHE_KIB: &str = "-16384";
 /// checkpoint writes each page changed since the last one once and fsyncs;
 /// a session dirties ~100 index pages, many of them the same ones, so a
 /// longer interval writes and syncs less. Durability is unchanged.
-const AUTOCHECKPOINT_PAGES: &str = "8192";
+/// 32,768 pages (a WAL file of up to 128 MiB at 4 KiB pages) against 8,192:
+/// +10–20 % sessions/s on the backlog benchmark, four alternating pairs
+/// (docs/BENCHMARKS.md); the checkpoint's fsync was 7 % of the daemon's CPU.
+const AUTOCHECKPOINT_PAGES: &str = "32768";
 /// Statement journals (one per multi-row upsert inside the session's
 /// transaction) in memory instead of a temporary file: perf showed the
 /// writer thread spending 17 % of the daemon's CPU in `subjournalPage` →

@@ -19,6 +19,8 @@
 
 pub use crate::thresholds::{BOUNDARY_BAND, BOUNDARY_PENALTY, LOW_SAMPLE_CAP, MIN_SAMPLES};
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// `|v − b| / |b| ≤ 0.10` (for `b == 0`: `|v| ≤ 0.10`).
 pub fn near(v: f64, b: f64) -> bool {
@@ -68,8 +70,18 @@ pub fn cp_bytes(s: &[u32], out: &mut Vec<u8>) {
 
 /// The per-session key: SHA-256 over a domain tag, the sid and every input
 /// event's time bits and code points. Never leaves the engine.
+///
+/// Holds the HMAC's inner and outer hash states after the padded key block
+/// (two of the four SHA-256 compressions of each digest, done once), and
+/// the digests of the fixed words already asked for: `token_in` checks
+/// every command's first token against word lists of up to ~40 words, so
+/// without the cache a session hashed each word once per command.
 #[derive(Clone)]
-pub struct SessionKey([u8; 32]);
+pub struct SessionKey {
+    inner: Sha256,
+    outer: Sha256,
+    words: RefCell<HashMap<Box<str>, [u8; 32]>>,
+}
 
 impl std::fmt::Debug for SessionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,7 +103,21 @@ impl SessionKey {
             h.update((buf.len() as u64).to_le_bytes());
             h.update(&buf);
         }
-        SessionKey(h.finalize().into())
+        SessionKey::from_key(h.finalize().into())
+    }
+
+    fn from_key(key: [u8; 32]) -> Self {
+        let mut k = [0u8; 64];
+        k[..32].copy_from_slice(&key);
+        let mut inner = Sha256::new();
+        inner.update(k.map(|b| b ^ 0x36));
+        let mut outer = Sha256::new();
+        outer.update(k.map(|b| b ^ 0x5C));
+        SessionKey {
+            inner,
+            outer,
+            words: RefCell::default(),
+        }
     }
 
     /// HMAC-SHA-256(key, token) (RFC 2104, 64-byte blocks).
@@ -102,23 +128,28 @@ impl SessionKey {
     }
 
     pub fn digest_bytes(&self, msg: &[u8]) -> [u8; 32] {
-        let mut k = [0u8; 64];
-        k[..32].copy_from_slice(&self.0);
-        let mut inner = Sha256::new();
-        inner.update(k.map(|b| b ^ 0x36));
+        let mut inner = self.inner.clone();
         inner.update(msg);
         let ih = inner.finalize();
-        let mut outer = Sha256::new();
-        outer.update(k.map(|b| b ^ 0x5C));
+        let mut outer = self.outer.clone();
         outer.update(ih);
         outer.finalize().into()
     }
 
     /// Is the digest that of one of the ASCII words?
     pub fn digest_in(&self, digest: &[u8; 32], words: &[&str]) -> bool {
-        words
-            .iter()
-            .any(|w| &self.digest_bytes(w.as_bytes()) == digest)
+        let mut cache = self.words.borrow_mut();
+        words.iter().any(|w| {
+            let d = match cache.get(*w) {
+                Some(d) => *d,
+                None => {
+                    let d = self.digest_bytes(w.as_bytes());
+                    cache.insert((*w).into(), d);
+                    d
+                }
+            };
+            &d == digest
+        })
     }
 }
 
@@ -134,12 +165,45 @@ mod tests {
     fn hmac_matches_rfc4231_case_2_shape() {
         // RFC 4231 test case 2 uses a short key; our key is always 32 bytes,
         // so check HMAC against a direct computation instead.
-        let k = SessionKey([7u8; 32]);
+        let k = SessionKey::from_key([7u8; 32]);
         let d1 = k.digest(&cp("ls"));
         let d2 = k.digest_bytes(b"ls");
         assert_eq!(d1, d2);
         assert!(k.digest_in(&d1, &["id", "ls"]));
         assert!(!k.digest_in(&d1, &["l", "lss"]));
+    }
+
+    /// HMAC computed the textbook way, to check the precomputed states.
+    fn hmac_direct(key: [u8; 32], msg: &[u8]) -> [u8; 32] {
+        let mut k = [0u8; 64];
+        k[..32].copy_from_slice(&key);
+        let mut inner = Sha256::new();
+        inner.update(k.map(|b| b ^ 0x36));
+        inner.update(msg);
+        let ih = inner.finalize();
+        let mut outer = Sha256::new();
+        outer.update(k.map(|b| b ^ 0x5C));
+        outer.update(ih);
+        outer.finalize().into()
+    }
+
+    #[test]
+    fn precomputed_states_and_word_cache_give_the_same_hmac() {
+        let key = [0xA5u8; 32];
+        let k = SessionKey::from_key(key);
+        for m in [
+            &b""[..],
+            b"ls",
+            b"a much longer first token than one block of sixty-four bytes!!",
+        ] {
+            assert_eq!(k.digest_bytes(m), hmac_direct(key, m));
+        }
+        let ls = hmac_direct(key, b"ls");
+        // asked twice: the second answer comes from the cache
+        assert!(k.digest_in(&ls, &["id", "ls"]));
+        assert!(k.digest_in(&ls, &["ls"]));
+        assert!(!k.digest_in(&ls, &["id", "lss"]));
+        assert_eq!(k.words.borrow().len(), 3);
     }
 
     #[test]
@@ -160,7 +224,7 @@ mod tests {
 
     #[test]
     fn lone_surrogates_hash_without_failing() {
-        let k = SessionKey([1u8; 32]);
+        let k = SessionKey::from_key([1u8; 32]);
         assert_ne!(k.digest(&[0x6C, 0xDCE9]), k.digest(&[0x6C, 0xDCEA]));
     }
 

@@ -227,25 +227,20 @@ impl TestDb {
         };
         self.rt.block_on(async {
             if slot.is_none() {
+                macro_rules! one {
+                    ($opts:ty, $variant:ident) => {
+                        <$opts>::new()
+                            .max_connections(1)
+                            .connect(&self.url)
+                            .await
+                            .ok()
+                            .map(CounterPool::$variant)
+                    };
+                }
                 *slot = match self.backend {
-                    Backend::Sqlite => sqlx::sqlite::SqlitePoolOptions::new()
-                        .max_connections(1)
-                        .connect(&self.url)
-                        .await
-                        .ok()
-                        .map(CounterPool::Sqlite),
-                    Backend::Mysql => sqlx::mysql::MySqlPoolOptions::new()
-                        .max_connections(1)
-                        .connect(&self.url)
-                        .await
-                        .ok()
-                        .map(CounterPool::Mysql),
-                    Backend::Postgres => sqlx::postgres::PgPoolOptions::new()
-                        .max_connections(1)
-                        .connect(&self.url)
-                        .await
-                        .ok()
-                        .map(CounterPool::Postgres),
+                    Backend::Sqlite => one!(sqlx::sqlite::SqlitePoolOptions, Sqlite),
+                    Backend::Mysql => one!(sqlx::mysql::MySqlPoolOptions, Mysql),
+                    Backend::Postgres => one!(sqlx::postgres::PgPoolOptions, Postgres),
                 };
             }
             let mut last = 0usize;

@@ -245,16 +245,18 @@ impl TestDb {
             }
             let mut last = 0usize;
             loop {
+                macro_rules! count {
+                    ($pool:expr) => {
+                        sqlx::query_scalar::<_, i64>(sql)
+                            .fetch_one($pool)
+                            .await
+                            .ok()
+                    };
+                }
                 let n = match slot.as_ref() {
-                    Some(CounterPool::Sqlite(p)) => {
-                        sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.ok()
-                    }
-                    Some(CounterPool::Mysql(p)) => {
-                        sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.ok()
-                    }
-                    Some(CounterPool::Postgres(p)) => {
-                        sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.ok()
-                    }
+                    Some(CounterPool::Sqlite(p)) => count!(p),
+                    Some(CounterPool::Mysql(p)) => count!(p),
+                    Some(CounterPool::Postgres(p)) => count!(p),
                     None => None,
                 };
                 if let Some(n) = n {

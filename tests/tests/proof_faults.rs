@@ -95,7 +95,7 @@ fn sigkill_backlog(db: TestDb) {
         let left = (good.len() - at_kill.min(good.len())) as u64;
         let budget = (n / points / 4).min(left / (points - k + 1) / 4).max(1);
         let target = (at_kill + rng.range(1, budget) as usize).min(good.len() - 1);
-        db.wait_stored_sessions(Duration::from_secs(15), |n| n >= target);
+        db.wait_stored_sessions(Duration::from_secs(15), |count| count >= target);
         std::thread::sleep(Duration::from_millis(rng.range(0, 4)));
         d.kill();
         let rows = db.observations();

@@ -12,7 +12,7 @@
 #![no_main]
 
 use decnet_engine::reader::{
-    group_sessions, parse_line, session_events, split_lines, LineOutcome, ShardIndex, SkippedLine,
+    group_sessions, group_sessions_two_pass, parse_line, session_events, split_lines, LineOutcome, ShardIndex, SkippedLine,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
             entry.spans.len(),
             "an indexed event line did not decode in the read pass"
         );
-        for e in &events {
+        for e in events.iter() {
             assert!(e.data.iter().all(|&c| c <= 0x10FFFF));
         }
     }
@@ -88,5 +88,20 @@ fuzz_target!(|data: &[u8]| {
             assert!(event.data.iter().all(|&c| c <= 0x10FFFF));
         }
     }
-    let _ = group_sessions(shard);
+    // One pass (sid-keyed map, raw sid bytes) and two passes (the index)
+    // group every line the same way.
+    let one = group_sessions(shard);
+    let two = group_sessions_two_pass(shard);
+    assert_eq!(one.len(), two.len(), "one-pass grouping differs");
+    for (a, b) in one.iter().zip(&two) {
+        assert_eq!(a.sid, b.sid);
+        assert_eq!(a.status, b.status);
+        let key = |s: &decnet_engine::reader::GroupedSession| {
+            s.events
+                .iter()
+                .map(|e| (e.t.to_bits(), e.kind, e.data.to_vec()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(a), key(b), "one-pass events differ");
+    }
 });

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use decnet_engine::reader::{group_sessions, session_events, SessionStatus, ShardIndex};
-use decnet_engine::{extract_session, ExtractParams, Profile};
+use decnet_engine::{extract_session_at, EventBuf, ExtractParams, Profile};
 
 fn load() -> Vec<u8> {
     if let Ok(p) = std::env::var("DECNET_BENCH_SHARD") {
@@ -94,7 +94,7 @@ fn run(bytes: &[u8], mode: Mode) -> Run {
 }
 
 /// Extracts one session; returns the number of observations.
-fn extract(sid: &[u32], events: &[decnet_engine::Event]) -> usize {
+fn extract(sid: &[u32], events: &EventBuf) -> usize {
     let sid: String = sid.iter().filter_map(|&c| char::from_u32(c)).collect();
     let params = ExtractParams {
         sid: &sid,
@@ -103,7 +103,7 @@ fn extract(sid: &[u32], events: &[decnet_engine::Event]) -> usize {
         profile: Profile::Decnet12,
         now_ts: 0.0,
     };
-    extract_session(events, &params).map_or(0, |o| o.len())
+    extract_session_at(events, &params, None).map_or(0, |o| o.len())
 }
 
 /// This thread's on-CPU time (Linux `schedstat`, ns): the machine may be

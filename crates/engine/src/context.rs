@@ -11,7 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use sha2::{Digest, Sha256};
 
 use crate::error::EngineError;
-use crate::event::{Event, EventKind};
+use crate::event::{EventKind, EventRef};
 use crate::honest::SessionKey;
 use crate::input_units::Unit;
 use crate::line_editing::EditingEvidence;
@@ -67,8 +67,8 @@ pub(crate) struct SessionContext<'a> {
     pub(crate) t_start: f64,
     pub(crate) t_end: f64,
     pub(crate) duration_s: f64,
-    pub(crate) inputs: Vec<&'a Event>,
-    pub(crate) outputs: Vec<&'a Event>,
+    pub(crate) inputs: Vec<EventRef<'a>>,
+    pub(crate) outputs: Vec<EventRef<'a>>,
     /// Input IATs (§3.2); read through the typing bursts.
     #[allow(dead_code)]
     pub(crate) iats: Vec<f64>,
@@ -130,7 +130,7 @@ pub fn first_token_hash(token: &[u32]) -> Option<String> {
 
 impl<'a> SessionContext<'a> {
     pub(crate) fn build(
-        events: &'a [Event],
+        events: &[EventRef<'a>],
         profile: Profile,
         sid: &str,
     ) -> Result<Self, EngineError> {
@@ -138,9 +138,7 @@ impl<'a> SessionContext<'a> {
         let hidden: Vec<bool> = match profile {
             Profile::Decnet12 => Vec::new(),
             Profile::Behave014 => crate::noecho::noecho_mask(
-                events
-                    .iter()
-                    .map(|e| (e.kind == EventKind::Input, e.data.as_slice())),
+                events.iter().map(|e| (e.kind == EventKind::Input, e.data)),
             ),
         };
         let kept = |i: usize| !hidden.get(i).copied().unwrap_or(false);
@@ -154,9 +152,9 @@ impl<'a> SessionContext<'a> {
                 t_last = ev.t;
             }
             match ev.kind {
-                EventKind::Input if kept(i) => inputs.push(ev),
+                EventKind::Input if kept(i) => inputs.push(*ev),
                 EventKind::Input => {}
-                EventKind::Output => outputs.push(ev),
+                EventKind::Output => outputs.push(*ev),
             }
         }
         let (t_start, t_end) = match events.first() {
@@ -231,7 +229,7 @@ impl<'a> SessionContext<'a> {
         let mut last_non_bs_t: Option<f64> = None;
         for ev in &self.inputs {
             let t = ev.t;
-            for &c in &ev.data {
+            for &c in ev.data {
                 match c {
                     0x7F | 0x08 => {
                         self.backspace_count += 1;
@@ -258,7 +256,7 @@ impl<'a> SessionContext<'a> {
         let mut intern: HashMap<Vec<u32>, usize, BuildHasherDefault<Fnv>> = HashMap::default();
         for ev in &self.inputs {
             let t = ev.t;
-            for &c in &ev.data {
+            for &c in ev.data {
                 if c == 0x0D || c == 0x0A {
                     if !buf.is_empty() {
                         let tok = text::first_token(&buf);
@@ -311,9 +309,13 @@ impl<'a> SessionContext<'a> {
     /// Profile `behave-0.1.4`: input units and typing bursts over them
     /// (D-UNITS), line-edited segmentation with keyed first tokens (D-SEG,
     /// D-PRIVACY, D-UTF8), multiplexer markers over the whole output (D-MUX).
-    fn behave_context<'e>(&mut self, kept_events: impl Iterator<Item = &'e Event>, sid: &str) {
-        let key = SessionKey::derive(sid, self.inputs.iter().map(|e| (e.t, e.data.as_slice())));
-        let units = crate::input_units::units(self.inputs.iter().map(|e| (e.t, e.data.as_slice())));
+    fn behave_context<'e>(
+        &mut self,
+        kept_events: impl Iterator<Item = &'e EventRef<'e>>,
+        sid: &str,
+    ) {
+        let key = SessionKey::derive(sid, self.inputs.iter().map(|e| (e.t, e.data)));
+        let units = crate::input_units::units(self.inputs.iter().map(|e| (e.t, e.data)));
         // Typing bursts: IATs between consecutive typed units; a paste unit
         // splits like a think pause, so paste IATs never count as tremor.
         let mut gaps: Vec<f64> = Vec::new();
@@ -327,7 +329,7 @@ impl<'a> SessionContext<'a> {
         self.typing_bursts = split_typing_bursts(&gaps);
         self.burst_cvs = burst_cvs(&self.typing_bursts);
         let seg = crate::line_editing::segment(
-            kept_events.map(|e| (e.t, e.kind == EventKind::Input, e.data.as_slice())),
+            kept_events.map(|e| (e.t, e.kind == EventKind::Input, e.data)),
         );
         let mut intern: HashMap<[u8; 32], usize> = HashMap::new();
         let mut recalled = Vec::with_capacity(seg.commands.len());
@@ -354,7 +356,7 @@ impl<'a> SessionContext<'a> {
         }
         let mut all: Vec<u32> = Vec::new();
         for ev in &self.outputs {
-            all.extend_from_slice(&ev.data);
+            all.extend_from_slice(ev.data);
         }
         let mux = if TMUX_MARKERS_BEHAVE.iter().any(|m| contains_ascii(&all, m)) {
             Some("tmux")
@@ -404,7 +406,7 @@ impl<'a> SessionContext<'a> {
         }
         let mut concat: Vec<u32> = Vec::new();
         for ev in self.outputs.iter().filter(|e| e.t < lo) {
-            concat.extend_from_slice(&ev.data);
+            concat.extend_from_slice(ev.data);
         }
         if concat.is_empty() {
             return;
@@ -420,6 +422,7 @@ impl<'a> SessionContext<'a> {
         }
         let index = TimeIndex::new(&self.outputs);
         let mut concat: Vec<u32> = Vec::new();
+        let mut narrow: Vec<u8> = Vec::new();
         let mut picked: Vec<u32> = Vec::new();
         for i in 0..n {
             let lo = self.commands[i].end_ts;
@@ -434,24 +437,20 @@ impl<'a> SessionContext<'a> {
             // `lo <= t < hi`: NaN bounds and NaN times select nothing.
             if !lo.is_nan() && !hi.is_nan() {
                 let outputs = &self.outputs;
-                let mut take = |ev: &Event| {
+                let mut take = |ev: &EventRef<'_>| {
                     bytes += ev.data.len() as u64;
-                    concat.extend_from_slice(&ev.data);
+                    concat.extend_from_slice(ev.data);
                     any = true;
                 };
                 match &index {
                     None => {
                         let a = outputs.partition_point(|e| e.t < lo);
                         let b = outputs.partition_point(|e| e.t < hi);
-                        outputs
-                            .get(a..b)
-                            .unwrap_or(&[])
-                            .iter()
-                            .for_each(|ev| take(ev));
+                        outputs.get(a..b).unwrap_or(&[]).iter().for_each(&mut take);
                     }
                     Some(ix) => {
                         ix.select(lo, hi, false, &mut picked);
-                        picked.iter().for_each(|&k| take(outputs[k as usize]));
+                        picked.iter().for_each(|&k| take(&outputs[k as usize]));
                     }
                 }
             }
@@ -462,7 +461,7 @@ impl<'a> SessionContext<'a> {
             let text: &[u32] = &concat;
             let cmd = &mut self.commands[i];
             cmd.output_bytes = bytes;
-            cmd.errored = detect_error(text);
+            cmd.errored = detect_error_with(text, &mut narrow);
             let before = self.prompt_classes.len();
             extract_prompt_classes_for(profile, text, &mut self.prompt_classes);
             cmd.followed_by_prompt = self.prompt_classes.len() > before;
@@ -570,13 +569,13 @@ impl<'a> SessionContext<'a> {
             // F-key, terminal reply) is one non-letter key, not typed text.
             let keyed: Vec<u32>;
             let data: &[u32] = if whole_words && ev.data.contains(&ESC) {
-                keyed = crate::line_editing::split_keys(&ev.data)
+                keyed = crate::line_editing::split_keys(ev.data)
                     .into_iter()
                     .map(|k| if k.len() > 1 { ESC } else { k[0] })
                     .collect();
                 &keyed
             } else {
-                &ev.data
+                ev.data
             };
             for &c in data {
                 if text::is_ascii_upper(c) {
@@ -681,7 +680,7 @@ struct TimeIndex {
 impl TimeIndex {
     /// `None` when the events are already non-decreasing without NaN (the
     /// windows are then contiguous slices).
-    fn new(events: &[&Event]) -> Option<TimeIndex> {
+    fn new(events: &[EventRef<'_>]) -> Option<TimeIndex> {
         if is_sorted(events.iter().map(|e| e.t)) {
             return None;
         }
@@ -842,55 +841,36 @@ pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
     buf.truncate(w);
 }
 
-/// §3.7 step 3: canonical error fingerprints (one pass, dispatching on
-/// each pattern's first character).
+/// §3.7 step 3: canonical error fingerprints.
+const ERROR_PATTERNS: [&[u8]; 6] = [
+    b"command not found",
+    b"No such file or directory",
+    b"Permission denied",
+    b": cannot ",
+    b"Operation not permitted",
+    b"syntax error near unexpected token",
+];
+
+/// Does `s` contain one of the [`ERROR_PATTERNS`]?
+#[cfg(test)]
 pub(crate) fn detect_error(s: &[u32]) -> bool {
-    const PATTERNS: [&[u8]; 6] = [
-        b"command not found",
-        b"No such file or directory",
-        b"Permission denied",
-        b": cannot ",
-        b"Operation not permitted",
-        b"syntax error near unexpected token",
-    ];
-    let at = |i: usize, p: &[u8]| {
-        s.len() - i >= p.len()
-            && s[i..i + p.len()]
+    detect_error_with(s, &mut Vec::new())
+}
+
+/// [`detect_error`] through the caller's `narrow` buffer: the text is
+/// narrowed to bytes (non-ASCII code points become 0xFF, which no pattern
+/// holds), then each pattern is a SIMD substring search.
+pub(crate) fn detect_error_with(s: &[u32], narrow: &mut Vec<u8>) -> bool {
+    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::LazyLock::new(|| {
+            ERROR_PATTERNS
                 .iter()
-                .zip(p)
-                .all(|(&a, &b)| a == u32::from(b))
-    };
-    let check = |i: usize| match s[i] {
-        0x63 => at(i, PATTERNS[0]),
-        0x4E => at(i, PATTERNS[1]),
-        0x50 => at(i, PATTERNS[2]),
-        0x3A => at(i, PATTERNS[3]),
-        0x4F => at(i, PATTERNS[4]),
-        0x73 => at(i, PATTERNS[5]),
-        _ => false,
-    };
-    // Branch-free block filter: a match at `i` needs `(s[i], s[i+1])` to
-    // be one of the patterns' first two characters; `(a << 8) | b` equals
-    // the pair's key whenever the pair matches (other inputs may collide:
-    // the exact check then says no). Every pattern is ≥ 9 long, so a match
-    // never starts on the last code point.
-    const PAIRS: [u32; 6] = [0x636F, 0x4E6F, 0x5065, 0x3A20, 0x4F70, 0x7379];
-    const BLOCK: usize = 16;
-    let n = s.len();
-    let mut i = 0;
-    while i + BLOCK < n {
-        let a = &s[i..i + BLOCK];
-        let b = &s[i + 1..i + BLOCK + 1];
-        let any = a.iter().zip(b).fold(false, |acc, (&x, &y)| {
-            let k = (x << 8) | y;
-            acc | PAIRS.iter().fold(false, |h, &p| h | (k == p))
+                .map(memchr::memmem::Finder::new)
+                .collect()
         });
-        if any && (i..i + BLOCK).any(check) {
-            return true;
-        }
-        i += BLOCK;
-    }
-    (i..n).any(check)
+    narrow.clear();
+    narrow.extend(s.iter().map(|&c| if c < 0x80 { c as u8 } else { 0xFF }));
+    FINDERS.iter().any(|f| f.find(narrow).is_some())
 }
 
 /// Tmux markers of `behave-0.1.4`: focus reporting `ESC[?1004` (vim,
@@ -1052,7 +1032,7 @@ mod tests {
     }
 
     #[test]
-    fn detect_error_block_filter_matches_naive() {
+    fn detect_error_matches_naive() {
         const PATTERNS: [&str; 6] = [
             "command not found",
             "No such file or directory",

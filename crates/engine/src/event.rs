@@ -34,3 +34,178 @@ impl Event {
         }
     }
 }
+
+/// A borrowed event: what the engine reads. Built from an [`Event`] or an
+/// [`EventBuf`] without copying text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventRef<'a> {
+    pub t: f64,
+    pub kind: EventKind,
+    pub data: &'a [u32],
+}
+
+impl Event {
+    pub fn as_ref(&self) -> EventRef<'_> {
+        EventRef {
+            t: self.t,
+            kind: self.kind,
+            data: &self.data,
+        }
+    }
+}
+
+/// One session's events with all their texts in one buffer: the reader
+/// decodes each event's text straight onto its end, so a session costs a
+/// few growing allocations instead of one per event (malloc/free were
+/// ~13 % of the pipeline), and a session's text is contiguous in memory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventBuf {
+    events: Vec<Packed>,
+    text: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Packed {
+    t: f64,
+    kind: EventKind,
+    start: usize,
+    end: usize,
+}
+
+impl EventBuf {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Room for `events` events holding `text` code points in all.
+    pub fn with_capacity(events: usize, text: usize) -> Self {
+        EventBuf {
+            events: Vec::with_capacity(events),
+            text: Vec::with_capacity(text),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn push(&mut self, t: f64, kind: EventKind, data: &[u32]) {
+        let start = self.text.len();
+        self.text.extend_from_slice(data);
+        self.commit(t, kind, start);
+    }
+
+    pub fn push_event(&mut self, e: &Event) {
+        self.push(e.t, e.kind, &e.data);
+    }
+
+    /// The text buffer, for decoding an event's text onto its end; then
+    /// [`commit`](Self::commit) with the length it had before (or truncate
+    /// back to it when the line turns out not to be an event).
+    pub(crate) fn text_mut(&mut self) -> &mut Vec<u32> {
+        &mut self.text
+    }
+
+    /// Records an event whose text is `text[start..]`.
+    pub(crate) fn commit(&mut self, t: f64, kind: EventKind, start: usize) {
+        self.events.push(Packed {
+            t,
+            kind,
+            start,
+            end: self.text.len(),
+        });
+    }
+
+    pub fn get(&self, i: usize) -> Option<EventRef<'_>> {
+        self.events.get(i).map(|p| self.view(p))
+    }
+
+    fn view(&self, p: &Packed) -> EventRef<'_> {
+        EventRef {
+            t: p.t,
+            kind: p.kind,
+            data: &self.text[p.start..p.end],
+        }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EventRef<'_>> + '_ {
+        self.events.iter().map(|p| self.view(p))
+    }
+
+    /// Owned copies (tests, callers that keep events).
+    pub fn to_events(&self) -> Vec<Event> {
+        self.iter()
+            .map(|e| Event {
+                t: e.t,
+                kind: e.kind,
+                data: e.data.to_vec(),
+            })
+            .collect()
+    }
+
+    /// Total code points held.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+}
+
+/// What [`crate::extract_session`] takes: one session's events, owned
+/// ([`Event`]s) or packed ([`EventBuf`], as the reader produces them).
+pub trait SessionEvents {
+    fn event_refs(&self) -> Vec<EventRef<'_>>;
+}
+
+impl SessionEvents for [Event] {
+    fn event_refs(&self) -> Vec<EventRef<'_>> {
+        self.iter().map(Event::as_ref).collect()
+    }
+}
+
+impl SessionEvents for Vec<Event> {
+    fn event_refs(&self) -> Vec<EventRef<'_>> {
+        self.as_slice().event_refs()
+    }
+}
+
+impl SessionEvents for EventBuf {
+    fn event_refs(&self) -> Vec<EventRef<'_>> {
+        self.iter().collect()
+    }
+}
+
+impl From<&[Event]> for EventBuf {
+    fn from(events: &[Event]) -> Self {
+        let text = events.iter().map(|e| e.data.len()).sum();
+        let mut b = EventBuf::with_capacity(events.len(), text);
+        for e in events {
+            b.push_event(e);
+        }
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffer_keeps_each_events_text_and_order() {
+        let evs = vec![
+            Event::new(0.5, EventKind::Output, "$ "),
+            Event::new(1.0, EventKind::Input, ""),
+            Event::new(1.25, EventKind::Input, "ls\r"),
+        ];
+        let b = EventBuf::from(&evs[..]);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.text_len(), 5);
+        assert_eq!(b.to_events(), evs);
+        let second = b.get(1).map(|e| (e.t, e.kind, e.data.len()));
+        assert_eq!(second, Some((1.0, EventKind::Input, 0)));
+        assert_eq!(b.get(2).map(|e| e.data), Some(&[0x6C, 0x73, 0x0D][..]));
+        assert_eq!(b.get(3), None);
+    }
+}

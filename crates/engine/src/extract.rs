@@ -2,7 +2,7 @@
 
 use crate::context::SessionContext;
 use crate::error::EngineError;
-use crate::event::Event;
+use crate::event::{EventRef, SessionEvents};
 use crate::features::FEATURES;
 use crate::observation::{Envelope, Observation};
 use crate::profile::Profile;
@@ -25,8 +25,8 @@ pub struct ExtractParams<'a> {
 /// the whole session yields nothing (as the reference, which raises).
 /// Without a session epoch: windows stay offsets and the circadian
 /// primitives are skipped (see [`extract_session_at`]).
-pub fn extract_session(
-    events: &[Event],
+pub fn extract_session<E: SessionEvents + ?Sized>(
+    events: &E,
     params: &ExtractParams<'_>,
 ) -> Result<Vec<Observation>, EngineError> {
     extract_session_at(events, params, None)
@@ -36,8 +36,17 @@ pub fn extract_session(
 /// `timestamp` (`features::circadian::usable_session_epoch`). Profile
 /// `behave-0.1.4` then reports windows as `epoch + offset` and emits the
 /// circadian primitives (docs/DEVIATIONS.md D-EPOCH); `decnet-1.2` ignores it.
-pub fn extract_session_at(
-    events: &[Event],
+pub fn extract_session_at<E: SessionEvents + ?Sized>(
+    events: &E,
+    params: &ExtractParams<'_>,
+    session_epoch: Option<f64>,
+) -> Result<Vec<Observation>, EngineError> {
+    extract_refs_at(&events.event_refs(), params, session_epoch)
+}
+
+/// [`extract_session_at`] on borrowed events.
+pub fn extract_refs_at(
+    events: &[EventRef<'_>],
     params: &ExtractParams<'_>,
     session_epoch: Option<f64>,
 ) -> Result<Vec<Observation>, EngineError> {

@@ -26,7 +26,9 @@ pub mod text;
 pub mod thresholds;
 
 pub use error::EngineError;
-pub use event::{Event, EventKind, Text};
-pub use extract::{extract_session, extract_session_at, ExtractParams, DEFAULT_SOURCE};
+pub use event::{Event, EventBuf, EventKind, EventRef, SessionEvents, Text};
+pub use extract::{
+    extract_refs_at, extract_session, extract_session_at, ExtractParams, DEFAULT_SOURCE,
+};
 pub use observation::Observation;
 pub use profile::Profile;

@@ -53,42 +53,105 @@ pub fn clip0(x: f64) -> f64 {
 
 /// CPython `math.fsum`: Shewchuk partials, then the half-even correction.
 pub fn fsum<I: IntoIterator<Item = f64>>(xs: I) -> Result<f64, StatsError> {
-    let mut p: Vec<f64> = Vec::new();
-    let mut special_sum = 0.0f64;
-    let mut inf_sum = 0.0f64;
-    for xsave in xs {
-        let mut x = xsave;
-        let mut i = 0;
-        for j in 0..p.len() {
-            let mut y = p[j];
-            if x.abs() < y.abs() {
-                std::mem::swap(&mut x, &mut y);
+    // The partials live inline up to 32 (as in CPython, which rarely needs
+    // more than a few); fsum runs per statistic, and a heap vector per call
+    // was a malloc/free pair each time. Beyond 32 they move to the heap.
+    let mut it = xs.into_iter();
+    let mut inline = [0.0f64; 32];
+    let mut n = 0usize;
+    let mut sums = Specials::default();
+    for xsave in it.by_ref() {
+        let (i, x) = msum_add(&mut inline[..n], xsave);
+        n = i;
+        if x != 0.0 {
+            if !x.is_finite() {
+                sums.add(xsave)?;
+                n = 0;
+            } else if n < inline.len() {
+                inline[n] = x;
+                n += 1;
+            } else {
+                let mut p = inline.to_vec();
+                p.push(x);
+                return fsum_heap(p, sums, it);
             }
-            let hi = x + y;
-            let yr = hi - x;
-            let lo = y - yr;
-            if lo != 0.0 {
-                p[i] = lo;
-                i += 1;
-            }
-            x = hi;
         }
+    }
+    fsum_finish(&inline[..n], sums)
+}
+
+/// [`fsum`] once the partials outgrew the inline buffer.
+fn fsum_heap(
+    mut p: Vec<f64>,
+    mut sums: Specials,
+    rest: impl Iterator<Item = f64>,
+) -> Result<f64, StatsError> {
+    for xsave in rest {
+        let (i, x) = msum_add(&mut p, xsave);
         p.truncate(i);
         if x != 0.0 {
             if !x.is_finite() {
-                if xsave.is_finite() {
-                    return Err(StatsError::FsumOverflow);
-                }
-                if xsave.is_infinite() {
-                    inf_sum += xsave;
-                }
-                special_sum += xsave;
+                sums.add(xsave)?;
                 p.clear();
             } else {
                 p.push(x);
             }
         }
     }
+    fsum_finish(&p, sums)
+}
+
+/// Non-finite inputs seen by [`fsum`].
+#[derive(Default)]
+struct Specials {
+    special_sum: f64,
+    inf_sum: f64,
+}
+
+impl Specials {
+    /// The running sum became non-finite on input `xsave`: a finite input
+    /// overflowed (CPython raises), else an inf/NaN input is summed aside.
+    fn add(&mut self, xsave: f64) -> Result<(), StatsError> {
+        if xsave.is_finite() {
+            return Err(StatsError::FsumOverflow);
+        }
+        if xsave.is_infinite() {
+            self.inf_sum += xsave;
+        }
+        self.special_sum += xsave;
+        Ok(())
+    }
+}
+
+/// One msum step: folds `x` into the partials `p`, compacting the nonzero
+/// low parts to its front. Returns how many partials remain and the high
+/// part still to append.
+#[inline]
+fn msum_add(p: &mut [f64], mut x: f64) -> (usize, f64) {
+    let mut i = 0;
+    for j in 0..p.len() {
+        let mut y = p[j];
+        if x.abs() < y.abs() {
+            std::mem::swap(&mut x, &mut y);
+        }
+        let hi = x + y;
+        let yr = hi - x;
+        let lo = y - yr;
+        if lo != 0.0 {
+            p[i] = lo;
+            i += 1;
+        }
+        x = hi;
+    }
+    (i, x)
+}
+
+/// The rounding of CPython's fsum over the final partials.
+fn fsum_finish(p: &[f64], sums: Specials) -> Result<f64, StatsError> {
+    let Specials {
+        special_sum,
+        inf_sum,
+    } = sums;
     if special_sum != 0.0 {
         if inf_sum.is_nan() {
             return Err(StatsError::FsumOverflow);
@@ -383,6 +446,14 @@ mod tests {
             Err(StatsError::FsumOverflow)
         );
         assert_eq!(fsum([]), Ok(0.0));
+        // 61 non-overlapping partials: more than the 32 held inline.
+        let xs: Vec<f64> = (-30..=30).map(|j| 2f64.powi(30 * j)).collect();
+        assert_eq!(fsum(xs.iter().copied()), Ok(8.452712506042846e+270));
+        // Spilled, cancelled to nothing, then used again.
+        let back = xs.iter().copied().chain(xs.iter().map(|x| -x)).chain([1.5]);
+        assert_eq!(fsum(back), Ok(1.5));
+        let top = xs.iter().copied().chain([1e-300, -2f64.powi(900)]);
+        assert_eq!(fsum(top), Ok(7.872201973612277e+261));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use decnet_engine::reader::{group_sessions, SessionStatus};
-use decnet_engine::{extract_session, ExtractParams, Profile, DEFAULT_SOURCE};
+use decnet_engine::{extract_session_at, ExtractParams, Profile, DEFAULT_SOURCE};
 
 type Key = (String, String);
 type Row = (String, u64, u64, u64);
@@ -103,7 +103,7 @@ fn run_shard(shard: &Path) -> (BTreeMap<Key, Row>, BTreeSet<String>) {
             profile: Profile::Decnet12,
             now_ts: 0.0,
         };
-        match extract_session(&s.events, &params) {
+        match extract_session_at(&s.events, &params, None) {
             Ok(list) => {
                 for o in list {
                     assert_eq!(o.evidence_ref, evidence);

@@ -392,7 +392,7 @@ fn evidence_ref_and_source_rules() {
         Err(EngineError::EmptySource)
     );
     // The reference only raises when it builds an observation.
-    assert_eq!(extract_session(&[], &mk(None, "")), Ok(vec![]));
+    assert_eq!(extract_session(&[][..], &mk(None, "")), Ok(vec![]));
 }
 
 #[test]

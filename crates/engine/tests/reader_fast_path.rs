@@ -81,7 +81,7 @@ fn corpus_one_pass_equals_two_pass_and_fast_equals_slow() {
             assert_eq!(a.sid, b.sid);
             assert_eq!(a.status, b.status);
             assert_eq!(a.events.len(), b.events.len());
-            for (x, y) in a.events.iter().zip(&b.events) {
+            for (x, y) in a.events.to_events().iter().zip(&b.events.to_events()) {
                 same(x, y);
             }
         }

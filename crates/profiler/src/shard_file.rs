@@ -8,9 +8,9 @@ use std::io;
 use std::os::unix::fs::FileExt;
 
 use decnet_engine::reader::{
-    index::SkippedLine, line::parse_event, LineSpan, SessionEntry, ShardIndex, SpanList,
+    index::SkippedLine, line::parse_event_into, LineSpan, SessionEntry, ShardIndex, SpanList,
 };
-use decnet_engine::Event;
+use decnet_engine::EventBuf;
 
 /// Bytes read per call in the indexing pass.
 const CHUNK: usize = 1 << 20;
@@ -73,11 +73,7 @@ fn read_at_full(file: &File, buf: &mut [u8], mut pos: u64) -> io::Result<usize> 
 /// Reads and parses one indexed session's events, in file order. `buf` is
 /// a reusable scratch buffer. A span that no longer parses as an event
 /// (the file changed between the passes) is dropped.
-pub fn read_session(
-    file: &File,
-    entry: &SessionEntry,
-    buf: &mut Vec<u8>,
-) -> io::Result<Vec<Event>> {
+pub fn read_session(file: &File, entry: &SessionEntry, buf: &mut Vec<u8>) -> io::Result<EventBuf> {
     read_spans(file, &entry.spans, buf, MAX_GAP, MAX_READ)
 }
 
@@ -92,8 +88,8 @@ pub fn read_spans(
     buf: &mut Vec<u8>,
     max_gap: u64,
     max_read: u64,
-) -> io::Result<Vec<Event>> {
-    let mut events = Vec::with_capacity(spans.len());
+) -> io::Result<EventBuf> {
+    let mut events = EventBuf::with_capacity(spans.len(), 0);
     let mut it = spans.iter().peekable();
     let mut run: Vec<LineSpan> = Vec::new();
     while let Some(first) = it.next() {
@@ -119,8 +115,8 @@ pub fn read_spans(
             let b = a
                 .checked_add(usize::try_from(s.len).map_err(io::Error::other)?)
                 .ok_or_else(|| io::Error::other("span out of range"))?;
-            if let Some(ev) = buf.get(a..b).and_then(parse_event) {
-                events.push(ev);
+            if let Some(line) = buf.get(a..b) {
+                parse_event_into(line, &mut events);
             }
         }
     }

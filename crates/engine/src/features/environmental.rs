@@ -270,7 +270,7 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
     }
     let mut raw = Vec::with_capacity(total);
     for e in &ctx.outputs {
-        raw.extend_from_slice(&e.data);
+        raw.extend_from_slice(e.data);
     }
     strip_ansi_in_place(&mut raw);
     let text: &[u32] = &raw;

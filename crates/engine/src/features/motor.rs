@@ -151,24 +151,67 @@ impl Default for SimHash {
     }
 }
 
+/// Direct-mapped memo of digraph-token hashes (`MD5(token)[..8]`): the
+/// tokens are `a b ':' bucket`, few distinct ones recur across sessions,
+/// and MD5 was about half of this primitive's cost. A pure function's
+/// memo, per thread: the output does not depend on what it holds.
+const TOKEN_MEMO_SLOTS: usize = 4096;
+
+thread_local! {
+    static TOKEN_MEMO: std::cell::RefCell<Vec<(u64, u64)>> =
+        std::cell::RefCell::new(vec![(0, 0); TOKEN_MEMO_SLOTS]);
+}
+
 impl SimHash {
-    fn add(&mut self, tok: &[u32], w: u64) {
+    /// Adds the digraph token `a b ':' ('0' + bucket)` with weight `w`.
+    fn add_digraph(&mut self, a: u32, b: u32, bucket: u32, w: u64) {
         if w == 0 {
             return;
         }
+        // Code points are < 2^21 and buckets < 2^8: the key is exact, and
+        // bit 63 marks a filled slot.
+        let key = (1u64 << 63) | (u64::from(a) << 29) | (u64::from(b) << 8) | u64::from(bucket);
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize % TOKEN_MEMO_SLOTS;
+        let h = TOKEN_MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            match m[slot] {
+                (k, h) if k == key => h,
+                _ => {
+                    let tok = [a, b, u32::from(b':'), u32::from(b'0') + bucket];
+                    let h = self.token_hash(&tok);
+                    m[slot] = (key, h);
+                    h
+                }
+            }
+        });
+        self.add_hash(h, w);
+    }
+
+    fn token_hash(&mut self, tok: &[u32]) -> u64 {
         self.bytes.clear();
         encode_utf8_replace(tok, &mut self.bytes);
         let d = Md5::digest(&self.bytes);
         let mut h8 = [0u8; 8];
         h8.copy_from_slice(&d[..8]);
-        let h = u64::from_be_bytes(h8);
+        u64::from_be_bytes(h8)
+    }
+
+    #[cfg(test)]
+    fn add(&mut self, tok: &[u32], w: u64) {
+        if w == 0 {
+            return;
+        }
+        let h = self.token_hash(tok);
+        self.add_hash(h, w);
+    }
+
+    /// `+w` on the set bits of `h`, `-w` on the others (branch-free, so
+    /// the 64 lanes vectorize).
+    fn add_hash(&mut self, h: u64, w: u64) {
         let w = w as i64;
         for (i, a) in self.acc.iter_mut().enumerate() {
-            if (h >> i) & 1 == 1 {
-                *a += w;
-            } else {
-                *a -= w;
-            }
+            let bit = ((h >> i) & 1) as i64;
+            *a += (2 * bit - 1) * w;
         }
     }
 
@@ -209,7 +252,7 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     if samples < MIN_DIGRAPH_SAMPLES {
         return Ok(None);
     }
-    flights.sort_unstable_by_key(|f| (f.0, f.1));
+    flights.sort_unstable_by_key(|f| (u64::from(f.0) << 32) | u64::from(f.1));
     let same = |x: &(u32, u32, f64), y: &(u32, u32, f64)| x.0 == y.0 && x.1 == y.1;
     let d = 1 + flights.windows(2).filter(|w| !same(&w[0], &w[1])).count();
     if d < MIN_DIGRAPHS_FOR_SIMHASH {
@@ -227,8 +270,7 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
             .position(|&e| m < e)
             .unwrap_or(DIGRAPH_FLIGHT_BUCKETS_S.len());
         let (a, b) = (group[0].0, group[0].1);
-        let tok = [a, b, u32::from(b':'), u32::from(b'0') + bucket as u32];
-        hash.add(&tok, group.len() as u64);
+        hash.add_digraph(a, b, bucket as u32, group.len() as u64);
         if group.len() >= 2 {
             solid += 1;
         }
@@ -549,6 +591,32 @@ mod tests {
             "030401409127e804"
         );
         assert_eq!(simhash64(std::iter::empty()), 0);
+    }
+
+    /// The memoised digraph tokens hash as the plain tokens do, on a first
+    /// (filling) and a second (hitting) pass, with enough distinct tokens
+    /// that slots are shared and overwritten.
+    #[test]
+    fn digraph_memo_equals_plain_tokens() {
+        let pairs: Vec<(u32, u32, u32)> = (0x20..0x7F)
+            .flat_map(|a| [(a, 0x61, 2), (a, 0xDCE9, 6), (0x10FFFF, a, 0)])
+            .chain((0..7).map(|k| (0x6C, 0x73, k)))
+            .cycle()
+            .take(20_000)
+            .collect();
+        for _ in 0..2 {
+            let (mut memo, mut plain) = (SimHash::default(), SimHash::default());
+            for (n, &(a, b, k)) in pairs.iter().enumerate() {
+                let w = 1 + (n % 5) as u64;
+                memo.add_digraph(a, b, k, w);
+                plain.add(&[a, b, u32::from(b':'), u32::from(b'0') + k], w);
+                if n % 997 == 0 {
+                    assert_eq!(memo.acc, plain.acc);
+                }
+            }
+            assert_eq!(memo.acc, plain.acc);
+            assert_eq!(memo.finish(), plain.finish());
+        }
     }
 
     #[test]

@@ -22,9 +22,12 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::line::{parse_event, read_line_with, scan_line, LineKind, SkipReason};
+use super::line::{
+    fast_event_into, fast_event_scratch, parse_event_into, read_line_into, scan_line, LineKind,
+    SkipReason,
+};
 use super::lines::LineSplitter;
-use crate::event::{Event, Text};
+use crate::event::{EventBuf, Text};
 
 /// One event line of a session: absolute byte offset and content length
 /// (terminator excluded).
@@ -394,22 +397,58 @@ pub enum SessionStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupedSession {
     pub sid: Text,
-    pub events: Vec<Event>,
+    pub events: EventBuf,
     pub status: SessionStatus,
 }
 
 /// Parses the events of one indexed session from the shard bytes `shard`
 /// (the whole file, offsets absolute). Spans outside `shard` are skipped.
-pub fn session_events(shard: &[u8], entry: &SessionEntry) -> Vec<Event> {
-    entry
-        .spans
-        .iter()
-        .filter_map(|s| {
-            let start = usize::try_from(s.offset).ok()?;
-            let end = start.checked_add(usize::try_from(s.len).ok()?)?;
-            parse_event(shard.get(start..end)?)
-        })
-        .collect()
+pub fn session_events(shard: &[u8], entry: &SessionEntry) -> EventBuf {
+    let mut out = EventBuf::with_capacity(entry.spans.len(), 0);
+    for s in entry.spans.iter() {
+        let Ok(start) = usize::try_from(s.offset) else {
+            continue;
+        };
+        let Some(end) = usize::try_from(s.len)
+            .ok()
+            .and_then(|l| start.checked_add(l))
+        else {
+            continue;
+        };
+        if let Some(line) = shard.get(start..end) {
+            parse_event_into(line, &mut out);
+        }
+    }
+    out
+}
+
+/// The bytes between `{"sid":"` and the next `"` of a line, unvalidated:
+/// only a hint for finding the line's session before [`fast_event_into`]
+/// parses the line. When that accepts it, its sid is exactly these bytes
+/// (an accepted sid is ASCII without escapes, so it ends at the first
+/// quote); when the hint names another session, the sids differ and the
+/// fast path refuses the line, which then takes the general way.
+#[inline]
+fn peek_sid(line: &[u8]) -> Option<std::ops::Range<usize>> {
+    const PREFIX: &[u8] = b"{\"sid\":\"";
+    let rest = line.strip_prefix(PREFIX)?;
+    let n = memchr::memchr(b'"', rest)?;
+    (n > 0).then_some(PREFIX.len()..PREFIX.len() + n)
+}
+
+/// A sid as a map key: its bytes when it is ASCII (what the fast path
+/// reads straight from the line, so the usual line needs no widening),
+/// else a `0xFF` marker (never in ASCII) and the code points.
+fn sid_key(sid: &[u32], out: &mut Vec<u8>) {
+    out.clear();
+    if sid.iter().all(|&c| c < 0x80) {
+        out.extend(sid.iter().map(|&c| c as u8));
+    } else {
+        out.push(0xFF);
+        for &c in sid {
+            out.extend_from_slice(&c.to_le_bytes());
+        }
+    }
 }
 
 /// Groups a whole in-memory shard into sessions (sids with at least one
@@ -422,54 +461,86 @@ pub fn session_events(shard: &[u8], entry: &SessionEntry) -> Vec<Event> {
 /// per session, the bounded-memory way) gives.
 pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
     let mut sessions: Vec<(GroupedSession, bool)> = Vec::new();
-    let mut by_sid: HashMap<Text, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
+    let mut by_sid: HashMap<Vec<u8>, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
     let mut sid = Text::new();
-    let mut scratch = Text::new();
-    // Consecutive lines usually share a sid: skip the lookup then.
-    let mut last: Option<usize> = None;
+    let mut key: Vec<u8> = Vec::new();
+    let mut text: Vec<u32> = Vec::new();
+    // Consecutive lines often share a sid: compare the line's raw sid
+    // bytes with the last one's before any lookup.
+    let mut last: Option<(usize, std::ops::Range<usize>)> = None;
     for (k, l) in LineSplitter::new(shard, true).enumerate() {
         let line_no = k as u64 + 1;
-        let (kind, event) = read_line_with(&shard[l.start..l.end], &mut sid, &mut scratch);
+        let line = &shard[l.start..l.end];
+        // The usual event line of a session seen before: decoded straight
+        // onto its session's buffer, found by the raw sid bytes.
+        if let Some(raw) = peek_sid(line) {
+            let raw = l.start + raw.start..l.start + raw.end;
+            let known = match &last {
+                Some((i, r)) if shard[r.clone()] == shard[raw.clone()] => Some(*i),
+                _ => by_sid.get(&shard[raw.clone()]).copied(),
+            };
+            if let Some(i) = known {
+                let (s, has_body) = &mut sessions[i];
+                let hit = if s.status == SessionStatus::Ok {
+                    fast_event_into(line, &mut s.events).is_some()
+                } else {
+                    fast_event_scratch(line, &mut text).is_some()
+                };
+                if hit {
+                    *has_body = true;
+                    last = Some((i, raw));
+                    continue;
+                }
+            }
+        }
+        // A new session's first event line.
+        if let Some((f, t, kind)) = fast_event_scratch(line, &mut text) {
+            let raw = l.start + f.sid_start..l.start + f.sid_end;
+            let i = match by_sid.get(&shard[raw.clone()]) {
+                Some(&i) => i,
+                None => {
+                    sid.clear();
+                    sid.extend(shard[raw.clone()].iter().map(|&b| u32::from(b)));
+                    let key = shard[raw.clone()].to_vec();
+                    new_session(&mut sessions, &mut by_sid, &sid, key)
+                }
+            };
+            last = Some((i, raw));
+            let (s, has_body) = &mut sessions[i];
+            *has_body = true;
+            if s.status == SessionStatus::Ok {
+                s.events.push(t, kind, &text);
+            }
+            continue;
+        }
+        // Anything else (rare): the general reader, then into its session.
+        let mut one = EventBuf::new();
+        let kind = read_line_into(line, &mut sid, &mut one);
         if matches!(kind, LineKind::Skip(_)) && sid.is_empty() {
             continue;
         }
-        let idx = match last {
-            Some(i) if sessions[i].0.sid == sid => i,
-            _ => {
-                let i = match by_sid.get(&sid[..]) {
-                    Some(&i) => i,
-                    None => {
-                        let i = sessions.len();
-                        sessions.push((
-                            GroupedSession {
-                                sid: sid.clone(),
-                                events: Vec::new(),
-                                status: SessionStatus::Ok,
-                            },
-                            false,
-                        ));
-                        by_sid.insert(sid.clone(), i);
-                        i
-                    }
-                };
-                last = Some(i);
-                i
-            }
+        sid_key(&sid, &mut key);
+        let idx = match by_sid.get(&key[..]) {
+            Some(&i) => i,
+            None => new_session(&mut sessions, &mut by_sid, &sid, key.clone()),
         };
+        last = None;
         let (s, has_body) = &mut sessions[idx];
         match kind {
             LineKind::Header { .. } => {}
             LineKind::Event => {
                 *has_body = true;
                 if s.status == SessionStatus::Ok {
-                    s.events.extend(event);
+                    for e in one.iter() {
+                        s.events.push(e.t, e.kind, e.data);
+                    }
                 }
             }
             LineKind::Raises => {
                 *has_body = true;
                 if s.status == SessionStatus::Ok {
                     s.status = SessionStatus::Raises { line_no };
-                    s.events = Vec::new();
+                    s.events = EventBuf::new();
                 }
             }
             LineKind::Skip(_) => *has_body = true,
@@ -479,6 +550,25 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
         .into_iter()
         .filter_map(|(s, has_body)| has_body.then_some(s))
         .collect()
+}
+
+fn new_session(
+    sessions: &mut Vec<(GroupedSession, bool)>,
+    by_sid: &mut HashMap<Vec<u8>, usize, BuildHasherDefault<FxHasher>>,
+    sid: &[u32],
+    key: Vec<u8>,
+) -> usize {
+    let i = sessions.len();
+    sessions.push((
+        GroupedSession {
+            sid: sid.to_vec(),
+            events: EventBuf::new(),
+            status: SessionStatus::Ok,
+        },
+        false,
+    ));
+    by_sid.insert(key, i);
+    i
 }
 
 /// [`group_sessions`] the bounded-memory way (index pass, then one session
@@ -493,7 +583,7 @@ pub fn group_sessions_two_pass(shard: &[u8]) -> Vec<GroupedSession> {
         .map(|e| match e.raises_at {
             Some(line_no) => GroupedSession {
                 sid: e.sid.clone(),
-                events: Vec::new(),
+                events: EventBuf::new(),
                 status: SessionStatus::Raises { line_no },
             },
             None => GroupedSession {

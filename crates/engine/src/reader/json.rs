@@ -143,8 +143,9 @@ pub struct FastEvent {
 /// full scanner would have found the same fields and no others, so the
 /// line is an event with this sid, `t` and `ch`.
 ///
-/// `data`: when given, the decoded `d` is appended to it (cleared first);
-/// when `None`, `d` is only validated (index pass).
+/// `data`: when given, the decoded `d` is appended to it (on `None` it may
+/// hold part of `d`: the caller truncates it back); when `None`, `d` is
+/// only validated (index pass).
 #[inline]
 pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent> {
     let mut p = Scanner { b: line, i: 0 };
@@ -196,7 +197,6 @@ pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent>
     }
     match data {
         Some(out) => {
-            out.clear();
             p.string_decoded(out)?;
         }
         None => {

@@ -3,7 +3,7 @@
 use super::json::{
     decode_string, fast_event, number_value, parse_doc, Doc, FastEvent, Fields, JsonError, Val,
 };
-use crate::event::{Event, EventKind, Text};
+use crate::event::{Event, EventBuf, EventKind, Text};
 
 /// Why a line yields no event. Fixed reasons only: never line content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,6 +139,7 @@ pub fn read_line_with(
     scratch: &mut Text,
 ) -> (LineKind, Option<Event>) {
     sid.clear();
+    scratch.clear();
     if let Some(f) = fast_event(line, Some(scratch)) {
         if let Some(t) = fast_time(line, &f) {
             sid.extend(line[f.sid_start..f.sid_end].iter().map(|&b| u32::from(b)));
@@ -157,6 +158,81 @@ pub fn read_line_with(
     }
 }
 
+/// Classifies and decodes one line as [`read_line`], the event's text
+/// decoded straight onto the end of `buf`.
+pub fn read_line_into(line: &[u8], sid: &mut Text, buf: &mut EventBuf) -> LineKind {
+    sid.clear();
+    if let Some((f, _)) = fast_event_into(line, buf) {
+        sid.extend(line[f.sid_start..f.sid_end].iter().map(|&b| u32::from(b)));
+        return LineKind::Event;
+    }
+    match classify(line, sid, true) {
+        Err(r) => LineKind::Skip(r),
+        Ok((LineKind::Event, f)) => match event_from(line, &f) {
+            Some(e) => {
+                buf.push_event(&e);
+                LineKind::Event
+            }
+            // Unreachable: classify(full) checked t, ch and d already.
+            None => LineKind::Skip(SkipReason::BadTime),
+        },
+        Ok((kind, _)) => kind,
+    }
+}
+
+/// The fast path of [`read_line_into`]: a recorder event line decoded onto
+/// the end of `buf` (its sid in the returned ranges); `None` leaves `buf`
+/// as it was.
+#[inline]
+pub(crate) fn fast_event_into(line: &[u8], buf: &mut EventBuf) -> Option<(FastEvent, f64)> {
+    let start = buf.text_mut().len();
+    if let Some(f) = fast_event(line, Some(buf.text_mut())) {
+        if let Some(t) = fast_time(line, &f) {
+            buf.commit(t, fast_kind(&f), start);
+            return Some((f, t));
+        }
+    }
+    buf.text_mut().truncate(start);
+    None
+}
+
+/// The fast path decoding `d` into `scratch` (cleared first): for callers
+/// that learn which session a line belongs to only from its sid.
+#[inline]
+pub(crate) fn fast_event_scratch(
+    line: &[u8],
+    scratch: &mut Vec<u32>,
+) -> Option<(FastEvent, f64, EventKind)> {
+    scratch.clear();
+    let f = fast_event(line, Some(scratch))?;
+    let t = fast_time(line, &f)?;
+    Some((f, t, fast_kind(&f)))
+}
+
+/// Decodes the event of a line already classified as [`LineKind::Event`]
+/// onto the end of `buf`; `false` (and `buf` unchanged) when it is none.
+pub fn parse_event_into(line: &[u8], buf: &mut EventBuf) -> bool {
+    if fast_event_into(line, buf).is_some() {
+        return true;
+    }
+    match parse_event_slow(line) {
+        Some(e) => {
+            buf.push_event(&e);
+            true
+        }
+        None => false,
+    }
+}
+
+#[inline]
+fn fast_kind(f: &FastEvent) -> EventKind {
+    if f.input {
+        EventKind::Input
+    } else {
+        EventKind::Output
+    }
+}
+
 /// `float(t)` of a fast-path line, `None` when it raises (then the full
 /// path reports it).
 #[inline]
@@ -169,12 +245,11 @@ fn fast_time(line: &[u8], f: &FastEvent) -> Option<f64> {
 
 #[inline]
 fn fast_to_event(f: &FastEvent, t: f64, data: Text) -> Event {
-    let kind = if f.input {
-        EventKind::Input
-    } else {
-        EventKind::Output
-    };
-    Event { t, kind, data }
+    Event {
+        t,
+        kind: fast_kind(f),
+        data,
+    }
 }
 
 /// Decodes the event of a line already classified as [`LineKind::Event`].

@@ -456,14 +456,17 @@ garbage\n\
     assert_eq!(g.len(), 2);
     assert_eq!(g[0].sid, cps("a"));
     assert_eq!(
-        g[0].events,
+        g[0].events.to_events(),
         vec![
             Event::new(1.0, EventKind::Input, "l"),
             Event::new(3.0, EventKind::Input, "s")
         ]
     );
     assert_eq!(g[1].sid, cps("b"));
-    assert_eq!(g[1].events, vec![Event::new(0.5, EventKind::Output, "x")]);
+    assert_eq!(
+        g[1].events.to_events(),
+        vec![Event::new(0.5, EventKind::Output, "x")]
+    );
     let mut idx = ShardIndex::new();
     let mut skipped = Vec::new();
     idx.feed(shard, true, |s| skipped.push((s.line_no, s.reason)));

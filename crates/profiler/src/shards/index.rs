@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use decnet_engine::reader::ShardIndex;
-use decnet_engine::Event;
+use decnet_engine::EventBuf;
 
 use super::{ArtifactsRoot, PathError, ShardPath};
 use crate::shard_file::read_spans;
@@ -59,7 +59,7 @@ struct Slot {
 /// One session's events read through the index.
 #[derive(Debug, Default)]
 pub struct SessionRead {
-    pub events: Vec<Event>,
+    pub events: EventBuf,
     /// A line makes the reference raise: the session yields nothing.
     pub raises: bool,
     /// The session header's numeric `timestamp` (epoch source of the
@@ -234,7 +234,7 @@ impl ShardCache {
                 None => return Ok(SessionRead::default()),
                 Some(s) if s.raises_at.is_some() => {
                     return Ok(SessionRead {
-                        events: Vec::new(),
+                        events: EventBuf::new(),
                         raises: true,
                         header_timestamp: s.header_timestamp,
                     })
@@ -314,7 +314,7 @@ mod tests {
         f.flush().expect("flush");
         let r = cache.read_session(&shard, SID).expect("read");
         assert_eq!(r.events.len(), 3);
-        assert_eq!(r.events[2].t, 0.7);
+        assert_eq!(r.events.get(2).map(|e| e.t), Some(0.7));
         assert_eq!(cache.sessions(&shard).expect("s"), vec![SID.to_string()]);
         let found = cache.find(&root, "d1", "ssh", SID).expect("find");
         assert_eq!(
@@ -360,8 +360,8 @@ mod tests {
         let r = cache.read_session(&shards[1], SID).expect("read");
         assert_eq!(r.events.len(), 200);
         assert_eq!(
-            r.events[0],
-            Event::new(0.0, decnet_engine::EventKind::Input, "1")
+            r.events.to_events()[0],
+            decnet_engine::Event::new(0.0, decnet_engine::EventKind::Input, "1")
         );
         assert!(
             cache.indexed_bytes(&shards[0].path).is_none(),

@@ -103,6 +103,18 @@ impl EventBuf {
         self.push(e.t, e.kind, &e.data);
     }
 
+    /// Appends every event of `other`, in order.
+    pub fn append(&mut self, other: &EventBuf) {
+        for e in other.iter() {
+            self.push(e.t, e.kind, e.data);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.events.clear();
+        self.text.clear();
+    }
+
     /// The text buffer, for decoding an event's text onto its end; then
     /// [`commit`](Self::commit) with the length it had before (or truncate
     /// back to it when the line turns out not to be an event).
@@ -207,5 +219,12 @@ mod tests {
         assert_eq!(second, Some((1.0, EventKind::Input, 0)));
         assert_eq!(b.get(2).map(|e| e.data), Some(&[0x6C, 0x73, 0x0D][..]));
         assert_eq!(b.get(3), None);
+        let mut c = EventBuf::from(&evs[..1]);
+        c.append(&b);
+        assert_eq!(c.len(), 4);
+        assert_eq!(c.get(3).map(|e| e.data), Some(&[0x6C, 0x73, 0x0D][..]));
+        c.clear();
+        assert!(c.is_empty());
+        assert_eq!(c.text_len(), 0);
     }
 }

@@ -23,8 +23,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::line::{
-    fast_event_into, fast_event_scratch, parse_event_into, read_line_into, scan_line, LineKind,
-    SkipReason,
+    fast_event_into, parse_event_into, read_line_into, scan_line, LineKind, SkipReason,
 };
 use super::lines::LineSplitter;
 use crate::event::{EventBuf, Text};
@@ -464,7 +463,9 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
     let mut by_sid: HashMap<Vec<u8>, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
     let mut sid = Text::new();
     let mut key: Vec<u8> = Vec::new();
-    let mut text: Vec<u32> = Vec::new();
+    // A line's event when its session is not known yet, or its events are
+    // dropped (the session raised): decoded here, then moved or dropped.
+    let mut spare = EventBuf::new();
     // Consecutive lines often share a sid: compare the line's raw sid
     // bytes with the last one's before any lookup.
     let mut last: Option<(usize, std::ops::Range<usize>)> = None;
@@ -481,12 +482,13 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             };
             if let Some(i) = known {
                 let (s, has_body) = &mut sessions[i];
-                let hit = if s.status == SessionStatus::Ok {
-                    fast_event_into(line, &mut s.events).is_some()
+                spare.clear();
+                let dest = if s.status == SessionStatus::Ok {
+                    &mut s.events
                 } else {
-                    fast_event_scratch(line, &mut text).is_some()
+                    &mut spare
                 };
-                if hit {
+                if fast_event_into(line, dest).is_some() {
                     *has_body = true;
                     last = Some((i, raw));
                     continue;
@@ -494,7 +496,8 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             }
         }
         // A new session's first event line.
-        if let Some((f, t, kind)) = fast_event_scratch(line, &mut text) {
+        spare.clear();
+        if let Some((f, _)) = fast_event_into(line, &mut spare) {
             let raw = l.start + f.sid_start..l.start + f.sid_end;
             let i = match by_sid.get(&shard[raw.clone()]) {
                 Some(&i) => i,
@@ -509,13 +512,13 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             let (s, has_body) = &mut sessions[i];
             *has_body = true;
             if s.status == SessionStatus::Ok {
-                s.events.push(t, kind, &text);
+                s.events.append(&spare);
             }
             continue;
         }
         // Anything else (rare): the general reader, then into its session.
-        let mut one = EventBuf::new();
-        let kind = read_line_into(line, &mut sid, &mut one);
+        spare.clear();
+        let kind = read_line_into(line, &mut sid, &mut spare);
         if matches!(kind, LineKind::Skip(_)) && sid.is_empty() {
             continue;
         }
@@ -531,9 +534,7 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             LineKind::Event => {
                 *has_body = true;
                 if s.status == SessionStatus::Ok {
-                    for e in one.iter() {
-                        s.events.push(e.t, e.kind, e.data);
-                    }
+                    s.events.append(&spare);
                 }
             }
             LineKind::Raises => {

@@ -127,35 +127,11 @@ pub fn parse_line(line: &[u8]) -> LineOutcome {
 
 /// Classifies and decodes one line in a single pass: the sid goes to `sid`
 /// (as [`scan_line`]), the event (for [`LineKind::Event`] only) is returned.
+/// An owned form of [`read_line_into`], which the readers use.
 pub fn read_line(line: &[u8], sid: &mut Text) -> (LineKind, Option<Event>) {
-    read_line_with(line, sid, &mut Text::new())
-}
-
-/// [`read_line`] decoding through the caller's `scratch` buffer, so the
-/// event's text is allocated once at its exact length.
-pub fn read_line_with(
-    line: &[u8],
-    sid: &mut Text,
-    scratch: &mut Text,
-) -> (LineKind, Option<Event>) {
-    sid.clear();
-    scratch.clear();
-    if let Some(f) = fast_event(line, Some(scratch)) {
-        if let Some(t) = fast_time(line, &f) {
-            sid.extend(line[f.sid_start..f.sid_end].iter().map(|&b| u32::from(b)));
-            let data = scratch.as_slice().to_vec();
-            return (LineKind::Event, Some(fast_to_event(&f, t, data)));
-        }
-    }
-    match classify(line, sid, true) {
-        Err(r) => (LineKind::Skip(r), None),
-        Ok((LineKind::Event, f)) => match event_from(line, &f) {
-            Some(e) => (LineKind::Event, Some(e)),
-            // Unreachable: classify(full) checked t, ch and d already.
-            None => (LineKind::Skip(SkipReason::BadTime), None),
-        },
-        Ok((kind, _)) => (kind, None),
-    }
+    let mut buf = EventBuf::new();
+    let kind = read_line_into(line, sid, &mut buf);
+    (kind, buf.to_events().pop())
 }
 
 /// Classifies and decodes one line as [`read_line`], the event's text
@@ -196,19 +172,6 @@ pub(crate) fn fast_event_into(line: &[u8], buf: &mut EventBuf) -> Option<(FastEv
     None
 }
 
-/// The fast path decoding `d` into `scratch` (cleared first): for callers
-/// that learn which session a line belongs to only from its sid.
-#[inline]
-pub(crate) fn fast_event_scratch(
-    line: &[u8],
-    scratch: &mut Vec<u32>,
-) -> Option<(FastEvent, f64, EventKind)> {
-    scratch.clear();
-    let f = fast_event(line, Some(scratch))?;
-    let t = fast_time(line, &f)?;
-    Some((f, t, fast_kind(&f)))
-}
-
 /// Decodes the event of a line already classified as [`LineKind::Event`]
 /// onto the end of `buf`; `false` (and `buf` unchanged) when it is none.
 pub fn parse_event_into(line: &[u8], buf: &mut EventBuf) -> bool {
@@ -243,24 +206,12 @@ fn fast_time(line: &[u8], f: &FastEvent) -> Option<f64> {
     }
 }
 
-#[inline]
-fn fast_to_event(f: &FastEvent, t: f64, data: Text) -> Event {
-    Event {
-        t,
-        kind: fast_kind(f),
-        data,
-    }
-}
-
-/// Decodes the event of a line already classified as [`LineKind::Event`].
+/// Decodes the event of a line already classified as [`LineKind::Event`]
+/// (an owned form of [`parse_event_into`]).
 pub fn parse_event(line: &[u8]) -> Option<Event> {
-    let mut data = Text::new();
-    if let Some(f) = fast_event(line, Some(&mut data)) {
-        if let Some(t) = fast_time(line, &f) {
-            return Some(fast_to_event(&f, t, data));
-        }
-    }
-    parse_event_slow(line)
+    let mut buf = EventBuf::new();
+    parse_event_into(line, &mut buf);
+    buf.to_events().pop()
 }
 
 /// [`parse_event`] without the fast path (kept for equivalence tests).

@@ -21,6 +21,7 @@ use crate::text::{self, contains_ascii, is_py_space, is_py_word};
 use crate::thresholds::*;
 
 const ESC: u32 = 0x1B;
+#[cfg(test)]
 const BEL: u32 = 0x07;
 
 /// One segmented command (§3.6) with its output annotations (§3.7).
@@ -61,6 +62,66 @@ impl PromptClass {
     }
 }
 
+/// Texts narrowed to bytes, one byte per code point: below 0x80 the code
+/// point itself, any other a byte >= 0x80. Every ANSI class, prompt marker
+/// and error fingerprint the engine looks for is ASCII, so a search on the
+/// narrow copy finds exactly the positions a search on the code points
+/// would, with `memchr`'s SIMD instead of a scalar scan of `u32`s.
+#[derive(Debug, Default)]
+pub(crate) struct Narrow {
+    bytes: Vec<u8>,
+    /// `starts[k]..starts[k + 1]` is text `k`.
+    starts: Vec<usize>,
+}
+
+impl Narrow {
+    pub(crate) fn of(events: &[EventRef<'_>]) -> Narrow {
+        let total = events.iter().map(|e| e.data.len()).sum();
+        let mut n = Narrow {
+            bytes: Vec::with_capacity(total),
+            starts: Vec::with_capacity(events.len() + 1),
+        };
+        n.starts.push(0);
+        for e in events {
+            narrow_onto(e.data, &mut n.bytes);
+            n.starts.push(n.bytes.len());
+        }
+        n
+    }
+
+    /// All texts, concatenated.
+    pub(crate) fn all(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The text holding byte `p` of [`all`](Self::all), as the range of
+    /// `all` it spans, searching forward from text `*k` (callers visit
+    /// positions in increasing order, so the walk is linear overall).
+    pub(crate) fn text_at(&self, p: usize, k: &mut usize) -> std::ops::Range<usize> {
+        while self.starts.get(*k + 1).is_some_and(|&end| end <= p) {
+            *k += 1;
+        }
+        match (self.starts.get(*k), self.starts.get(*k + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => p..p,
+        }
+    }
+
+    /// Text `k` (empty when out of range).
+    pub(crate) fn get(&self, k: usize) -> &[u8] {
+        match (self.starts.get(k), self.starts.get(k + 1)) {
+            (Some(&a), Some(&b)) => self.bytes.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// Appends the narrow form of `s` (see [`Narrow`]).
+#[inline]
+pub(crate) fn narrow_onto(s: &[u32], out: &mut Vec<u8>) {
+    out.extend(s.iter().map(|&c| c.min(0xFF) as u8));
+}
+
 /// Per-session derived state (§3). Built by [`SessionContext::build`].
 #[derive(Debug)]
 pub(crate) struct SessionContext<'a> {
@@ -69,6 +130,8 @@ pub(crate) struct SessionContext<'a> {
     pub(crate) duration_s: f64,
     pub(crate) inputs: Vec<EventRef<'a>>,
     pub(crate) outputs: Vec<EventRef<'a>>,
+    /// The outputs' texts as bytes, for ASCII searches at memchr speed.
+    pub(crate) out_narrow: Narrow,
     /// Input IATs (§3.2); read through the typing bursts.
     #[allow(dead_code)]
     pub(crate) iats: Vec<f64>,
@@ -174,6 +237,7 @@ impl<'a> SessionContext<'a> {
             t_start,
             t_end,
             duration_s: clip0(t_end - t_start),
+            out_narrow: Narrow::of(&outputs),
             inputs,
             outputs,
             iats,
@@ -405,13 +469,15 @@ impl<'a> SessionContext<'a> {
             return;
         }
         let mut concat: Vec<u32> = Vec::new();
-        for ev in self.outputs.iter().filter(|e| e.t < lo) {
+        let mut narrow: Vec<u8> = Vec::new();
+        for (k, ev) in self.outputs.iter().enumerate().filter(|(_, e)| e.t < lo) {
             concat.extend_from_slice(ev.data);
+            narrow.extend_from_slice(self.out_narrow.get(k));
         }
         if concat.is_empty() {
             return;
         }
-        strip_ansi_in_place(&mut concat);
+        strip_ansi_pair(&mut concat, &mut narrow);
         extract_prompt_classes_for(Profile::Behave014, &concat, &mut self.prompt_classes);
     }
 
@@ -432,36 +498,40 @@ impl<'a> SessionContext<'a> {
                 f64::INFINITY
             };
             concat.clear();
+            narrow.clear();
             let mut bytes = 0u64;
             let mut any = false;
             // `lo <= t < hi`: NaN bounds and NaN times select nothing.
             if !lo.is_nan() && !hi.is_nan() {
                 let outputs = &self.outputs;
-                let mut take = |ev: &EventRef<'_>| {
+                let out_narrow = &self.out_narrow;
+                let mut take = |k: usize| {
+                    let ev = &outputs[k];
                     bytes += ev.data.len() as u64;
                     concat.extend_from_slice(ev.data);
+                    narrow.extend_from_slice(out_narrow.get(k));
                     any = true;
                 };
                 match &index {
                     None => {
                         let a = outputs.partition_point(|e| e.t < lo);
-                        let b = outputs.partition_point(|e| e.t < hi);
-                        outputs.get(a..b).unwrap_or(&[]).iter().for_each(&mut take);
+                        let b = outputs.partition_point(|e| e.t < hi).max(a);
+                        (a..b).for_each(&mut take);
                     }
                     Some(ix) => {
                         ix.select(lo, hi, false, &mut picked);
-                        picked.iter().for_each(|&k| take(&outputs[k as usize]));
+                        picked.iter().for_each(|&k| take(k as usize));
                     }
                 }
             }
             if !any {
                 continue;
             }
-            strip_ansi_in_place(&mut concat);
+            strip_ansi_pair(&mut concat, &mut narrow);
             let text: &[u32] = &concat;
             let cmd = &mut self.commands[i];
             cmd.output_bytes = bytes;
-            cmd.errored = detect_error_with(text, &mut narrow);
+            cmd.errored = detect_error_narrow(&narrow);
             let before = self.prompt_classes.len();
             extract_prompt_classes_for(profile, text, &mut self.prompt_classes);
             cmd.followed_by_prompt = self.prompt_classes.len() > before;
@@ -775,9 +845,11 @@ pub(crate) fn strip_ansi(s: &[u32], out: &mut Vec<u32>) {
     strip_ansi_in_place(out);
 }
 
-/// §3.7.1 ANSI strip in place: the output is never longer than the input,
+/// §3.7.1 ANSI strip in place (the reference for [`strip_ansi_pair`]): the
+/// output is never longer than the input,
 /// so matches are removed by compacting the buffer (one pass, no copy when
 /// there is no ESC at all).
+#[cfg(test)]
 pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
     let Some(first) = text::find_cp(buf, ESC, 0) else {
         return;
@@ -841,6 +913,105 @@ pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
     buf.truncate(w);
 }
 
+/// [`strip_ansi_in_place`] on a text and its [`Narrow`] copy at once: the
+/// matches are found on the bytes (the escape grammar is all ASCII, see
+/// [`Narrow`]) and removed from both, so both stay aligned. `nb` must be
+/// the narrow form of `buf`; if the lengths differ both are left as they are.
+pub(crate) fn strip_ansi_pair(buf: &mut Vec<u32>, nb: &mut Vec<u8>) {
+    const E: u8 = 0x1B;
+    if buf.len() != nb.len() {
+        return;
+    }
+    let Some(first) = memchr::memchr(E, nb) else {
+        return;
+    };
+    let n = nb.len();
+    let mut w = first;
+    let mut i = first;
+    while i < n {
+        let c = nb[i];
+        if c != E {
+            // Move the whole run up to the next ESC at once.
+            let run = memchr::memchr(E, &nb[i..]).unwrap_or(n - i);
+            buf.copy_within(i..i + run, w);
+            nb.copy_within(i..i + run, w);
+            w += run;
+            i += run;
+            continue;
+        }
+        // Where the escape starting at `i` ends, or `None` when the ESC is
+        // kept as a plain character.
+        let end = match nb.get(i + 1) {
+            None => None,
+            Some(0x5B) => {
+                // CSI: '[' [0-?]* [ -/]* [@-~]
+                let mut j = i + 2;
+                while j < n && (0x30..=0x3F).contains(&nb[j]) {
+                    j += 1;
+                }
+                while j < n && (0x20..=0x2F).contains(&nb[j]) {
+                    j += 1;
+                }
+                (j < n && (0x40..=0x7E).contains(&nb[j])).then_some(j + 1)
+            }
+            Some(0x5D) => {
+                // OSC: ']' [^BEL ESC]* (BEL | ESC '\')?
+                let mut j = i + 2;
+                j += memchr::memchr2(0x07, E, &nb[j..]).unwrap_or(n - j);
+                if j < n && nb[j] == 0x07 {
+                    j += 1;
+                } else if j + 1 < n && nb[j] == E && nb[j + 1] == 0x5C {
+                    j += 2;
+                }
+                Some(j)
+            }
+            Some(&d) if (0x40..=0x5A).contains(&d) || (0x5C..=0x5F).contains(&d) => Some(i + 2),
+            Some(_) => None,
+        };
+        match end {
+            Some(j) => i = j,
+            None => {
+                buf[w] = buf[i];
+                nb[w] = c;
+                w += 1;
+                i += 1;
+            }
+        }
+    }
+    buf.truncate(w);
+    nb.truncate(w);
+}
+
+/// Does the narrow text `nb` contain one of the [`ERROR_PATTERNS`]? Short
+/// texts (most command windows) are checked at each byte that starts a
+/// pattern: for them that is cheaper than six SIMD searches, whose set-up
+/// dominates below a few hundred bytes.
+pub(crate) fn detect_error_narrow(nb: &[u8]) -> bool {
+    const SHORT: usize = 256;
+    if nb.len() < SHORT {
+        return nb.iter().enumerate().any(|(i, &c)| {
+            let rest = &nb[i..];
+            match c {
+                b'c' => rest.starts_with(ERROR_PATTERNS[0]),
+                b'N' => rest.starts_with(ERROR_PATTERNS[1]),
+                b'P' => rest.starts_with(ERROR_PATTERNS[2]),
+                b':' => rest.starts_with(ERROR_PATTERNS[3]),
+                b'O' => rest.starts_with(ERROR_PATTERNS[4]),
+                b's' => rest.starts_with(ERROR_PATTERNS[5]),
+                _ => false,
+            }
+        });
+    }
+    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::LazyLock::new(|| {
+            ERROR_PATTERNS
+                .iter()
+                .map(memchr::memmem::Finder::new)
+                .collect()
+        });
+    FINDERS.iter().any(|f| f.find(nb).is_some())
+}
+
 /// §3.7 step 3: canonical error fingerprints.
 const ERROR_PATTERNS: [&[u8]; 6] = [
     b"command not found",
@@ -857,20 +1028,12 @@ pub(crate) fn detect_error(s: &[u32]) -> bool {
     detect_error_with(s, &mut Vec::new())
 }
 
-/// [`detect_error`] through the caller's `narrow` buffer: the text is
-/// narrowed to bytes (non-ASCII code points become 0xFF, which no pattern
-/// holds), then each pattern is a SIMD substring search.
+/// [`detect_error`] through the caller's `narrow` buffer.
+#[cfg(test)]
 pub(crate) fn detect_error_with(s: &[u32], narrow: &mut Vec<u8>) -> bool {
-    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
-        std::sync::LazyLock::new(|| {
-            ERROR_PATTERNS
-                .iter()
-                .map(memchr::memmem::Finder::new)
-                .collect()
-        });
     narrow.clear();
-    narrow.extend(s.iter().map(|&c| if c < 0x80 { c as u8 } else { 0xFF }));
-    FINDERS.iter().any(|f| f.find(narrow).is_some())
+    narrow_onto(s, narrow);
+    detect_error_narrow(narrow)
 }
 
 /// Tmux markers of `behave-0.1.4`: focus reporting `ESC[?1004` (vim,
@@ -1032,6 +1195,69 @@ mod tests {
     }
 
     #[test]
+    fn narrow_texts_and_their_positions() {
+        let texts = [
+            cps("ab"),
+            vec![],
+            cps("\x1b[m"),
+            vec![0x80, 0x3B1, 0x10_FF1B, 0x1B],
+        ];
+        let evs: Vec<EventRef<'_>> = texts
+            .iter()
+            .map(|d| EventRef {
+                t: 0.0,
+                kind: EventKind::Output,
+                data: d,
+            })
+            .collect();
+        let n = Narrow::of(&evs);
+        assert_eq!(n.all(), b"ab\x1b[m\x80\xff\xff\x1b");
+        assert_eq!(n.get(1), b"");
+        assert_eq!(n.get(3), b"\x80\xff\xff\x1b");
+        assert_eq!(n.get(4), b"");
+        let mut k = 0;
+        let at: Vec<_> = (0..n.all().len()).map(|p| n.text_at(p, &mut k)).collect();
+        assert_eq!(at, [0..2, 0..2, 2..5, 2..5, 2..5, 5..9, 5..9, 5..9, 5..9]);
+    }
+
+    #[test]
+    fn strip_pair_equals_strip_on_code_points() {
+        // Every byte the grammar tests, its neighbours, and non-ASCII code
+        // points whose low byte is one of them (they must not alias).
+        let alphabet: Vec<u32> = vec![
+            0x1B, 0x1B, 0x1B, 0x5B, 0x5D, 0x07, 0x5C, 0x30, 0x3F, 0x20, 0x2F, 0x40, 0x7E, 0x5A,
+            0x5F, 0x41, 0x61, 0x0A, 0x7F, 0x80, 0xFF, 0x11B, 0x15B, 0x107, 0xDC9B, 0x10_FF1B,
+        ];
+        let mut seed = 99u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let s: Vec<u32> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let mut want = s.clone();
+            strip_ansi_in_place(&mut want);
+            let mut got = s.clone();
+            let mut nb = Vec::new();
+            narrow_onto(&s, &mut nb);
+            strip_ansi_pair(&mut got, &mut nb);
+            assert_eq!(got, want, "{s:x?}");
+            let mut want_nb = Vec::new();
+            narrow_onto(&want, &mut want_nb);
+            assert_eq!(nb, want_nb, "{s:x?}");
+        }
+        // Misaligned inputs are left alone.
+        let (mut a, mut b) = (cps("\x1b[m"), vec![0x1B]);
+        strip_ansi_pair(&mut a, &mut b);
+        assert_eq!((a.len(), b.len()), (3, 1));
+    }
+
+    #[test]
     fn detect_error_matches_naive() {
         const PATTERNS: [&str; 6] = [
             "command not found",
@@ -1054,8 +1280,13 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for _ in 0..3000 {
-            let len = (next() % 70) as usize;
+        for round in 0..3000 {
+            // Short texts take the per-byte check, long ones the SIMD search.
+            let len = if round % 4 == 0 {
+                240 + (next() % 300) as usize
+            } else {
+                (next() % 70) as usize
+            };
             let mut s: Vec<u32> = (0..len)
                 .map(|_| match next() % 8 {
                     0 => 0x4E6F,

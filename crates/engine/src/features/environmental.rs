@@ -1,11 +1,11 @@
 //! environmental.* primitives (engine.md §5.26–5.30).
 
 use super::{emit, Emitted};
-use crate::context::{strip_ansi_in_place, PromptClass, SessionContext};
+use crate::context::{strip_ansi_pair, PromptClass, SessionContext};
 use crate::honest::honest;
 use crate::profile::Profile;
 use crate::stats::StatsError;
-use crate::text::{find_ascii, is_ascii_letter, is_py_digit};
+use crate::text::{is_ascii_letter, is_py_digit};
 use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
@@ -71,21 +71,15 @@ pub(crate) fn terminal_multiplexer(ctx: &SessionContext<'_>, p: Profile) -> R {
     }
     // Every marker starts with ESC: look for markers only at ESCs.
     let (mut tmux, mut screen) = (false, false);
-    for e in &ctx.outputs {
-        let d = &e.data;
-        let mut from = 0;
-        while let Some(i) = crate::text::find_cp(d, 0x1B, from) {
-            from = i + 1;
-            let at = |m: &[u8]| {
-                d.len() - i >= m.len()
-                    && d[i..i + m.len()]
-                        .iter()
-                        .zip(m)
-                        .all(|(&a, &b)| a == u32::from(b))
-            };
-            tmux |= TMUX_MARKERS.iter().any(|m| at(m));
-            screen |= SCREEN_MARKERS.iter().any(|m| at(m));
-        }
+    // On the narrow copy (the markers are ASCII, context::Narrow), one
+    // search over all outputs; a marker counts only inside one event.
+    let all = ctx.out_narrow.all();
+    let mut k = 0;
+    for i in memchr::memchr_iter(0x1B, all) {
+        let event = ctx.out_narrow.text_at(i, &mut k);
+        let d = &all[i..event.end];
+        tmux |= TMUX_MARKERS.iter().any(|m| d.starts_with(m));
+        screen |= SCREEN_MARKERS.iter().any(|m| d.starts_with(m));
         if tmux {
             break;
         }
@@ -214,42 +208,13 @@ fn is_c_or_posix(s: &[u32], a: usize) -> bool {
 /// either by that `A`/`C` or by an ESC, and a `=` occurs somewhere. Without
 /// both, the stripped text has no match.
 fn locale_candidate(ctx: &SessionContext<'_>) -> bool {
-    let (l, a, c) = (u32::from(b'L'), u32::from(b'A'), u32::from(b'C'));
-    let next_ok = |x: u32| x == a || x == c || x == 0x1B;
-    let (mut l_hit, mut has_eq) = (false, false);
-    // An `L` ending the previous event: the next event's first code point
-    // decides (empty events are skipped, as in the concatenation).
-    let mut pending_l = false;
-    for e in &ctx.outputs {
-        let d = &e.data;
-        let Some(&first) = d.first() else {
-            continue;
-        };
-        if pending_l && next_ok(first) {
-            l_hit = true;
-        }
-        if !has_eq {
-            has_eq = crate::text::find_cp(d, u32::from(b'='), 0).is_some();
-        }
-        if !l_hit {
-            let mut from = 0;
-            while let Some(p) = crate::text::find_cp(d, l, from) {
-                match d.get(p + 1) {
-                    Some(&x) if next_ok(x) => {
-                        l_hit = true;
-                        break;
-                    }
-                    Some(_) => from = p + 1,
-                    None => break,
-                }
-            }
-        }
-        if l_hit && has_eq {
-            return true;
-        }
-        pending_l = d.last() == Some(&l);
-    }
-    false
+    // On the narrow copy of the outputs' concatenation (every byte tested
+    // is ASCII, context::Narrow): an `L` ending one event is followed by
+    // the next non-empty event's first byte, as in the concatenation.
+    let all = ctx.out_narrow.all();
+    let next_ok = |x: u8| x == b'A' || x == b'C' || x == 0x1B;
+    memchr::memchr(b'=', all).is_some()
+        && memchr::memchr_iter(b'L', all).any(|p| all.get(p + 1).is_some_and(|&x| next_ok(x)))
 }
 
 /// §5.28; `behave-0.1.4`: C/POSIX give no locale, matches only at the start
@@ -272,14 +237,19 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
     for e in &ctx.outputs {
         raw.extend_from_slice(e.data);
     }
-    strip_ansi_in_place(&mut raw);
+    let mut narrow = ctx.out_narrow.all().to_vec();
+    strip_ansi_pair(&mut raw, &mut narrow);
     let text: &[u32] = &raw;
     let mut best = 0u8;
     let mut value: Option<String> = None;
     let mut i = 0;
     while i < text.len() {
         // Candidate starts are 'L' only.
-        let Some(p) = find_ascii(text, b"L", i) else {
+        let Some(p) = narrow
+            .get(i..)
+            .and_then(|r| memchr::memchr(b'L', r))
+            .map(|k| i + k)
+        else {
             break;
         };
         match locale_match_at(text, p) {

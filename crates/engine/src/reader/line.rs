@@ -161,14 +161,15 @@ pub fn read_line_into(line: &[u8], sid: &mut Text, buf: &mut EventBuf) -> LineKi
 /// as it was.
 #[inline]
 pub(crate) fn fast_event_into(line: &[u8], buf: &mut EventBuf) -> Option<(FastEvent, f64)> {
-    let start = buf.text_mut().len();
-    if let Some(f) = fast_event(line, Some(buf.text_mut())) {
+    let out = buf.text_for(line.len());
+    let start = out.len();
+    if let Some(f) = fast_event(line, Some(out)) {
         if let Some(t) = fast_time(line, &f) {
             buf.commit(t, fast_kind(&f), start);
             return Some((f, t));
         }
     }
-    buf.text_mut().truncate(start);
+    buf.text_for(0).truncate(start);
     None
 }
 

@@ -117,9 +117,21 @@ impl Narrow {
 }
 
 /// Appends the narrow form of `s` (see [`Narrow`]).
+///
+/// Recorder text is almost all ASCII: 16 code points at a time are tested
+/// together and, when all are ASCII, truncated in one vectorized step.
 #[inline]
 pub(crate) fn narrow_onto(s: &[u32], out: &mut Vec<u8>) {
-    out.extend(s.iter().map(|&c| c.min(0xFF) as u8));
+    out.reserve(s.len());
+    let mut blocks = s.chunks_exact(16);
+    for b in blocks.by_ref() {
+        if b.iter().fold(0, |a, &c| a | c) < 0x80 {
+            out.extend(b.iter().map(|&c| c as u8));
+        } else {
+            out.extend(b.iter().map(|&c| c.min(0xFF) as u8));
+        }
+    }
+    out.extend(blocks.remainder().iter().map(|&c| c.min(0xFF) as u8));
 }
 
 /// Per-session derived state (§3). Built by [`SessionContext::build`].
@@ -478,7 +490,12 @@ impl<'a> SessionContext<'a> {
             return;
         }
         strip_ansi_pair(&mut concat, &mut narrow);
-        extract_prompt_classes_for(Profile::Behave014, &concat, &mut self.prompt_classes);
+        extract_prompt_classes_for(
+            Profile::Behave014,
+            &concat,
+            &narrow,
+            &mut self.prompt_classes,
+        );
     }
 
     fn annotate_outputs(&mut self, profile: Profile) {
@@ -533,7 +550,7 @@ impl<'a> SessionContext<'a> {
             cmd.output_bytes = bytes;
             cmd.errored = detect_error_narrow(&narrow);
             let before = self.prompt_classes.len();
-            extract_prompt_classes_for(profile, text, &mut self.prompt_classes);
+            extract_prompt_classes_for(profile, text, &narrow, &mut self.prompt_classes);
             cmd.followed_by_prompt = self.prompt_classes.len() > before;
         }
     }
@@ -1048,12 +1065,13 @@ const SCREEN_MARKERS: [&[u8]; 2] = [b"\x1bP=", b"\x1b]83;"];
 pub(crate) fn extract_prompt_classes_for(
     profile: Profile,
     text: &[u32],
+    narrow: &[u8],
     out: &mut Vec<PromptClass>,
 ) {
     if profile == Profile::Decnet12 {
-        return extract_prompt_classes(text, out);
+        return extract_prompt_classes(text, narrow, out);
     }
-    for_each_line(text, |line| {
+    for_each_line(text, narrow, |line| {
         let s = text::rstrip(line);
         let Some(&last) = s.last() else {
             return;
@@ -1070,13 +1088,21 @@ pub(crate) fn extract_prompt_classes_for(
     });
 }
 
-/// `text.split(|&c| c == 0x0A)`, each piece passed to `f` in order (the
-/// newline search is [`text::find_cp`]).
-fn for_each_line(text: &[u32], mut f: impl FnMut(&[u32])) {
+/// `text.split(|&c| c == 0x0A)`, each piece passed to `f` in order. The
+/// newlines are found on `narrow`, the text's [`Narrow`] form (when its
+/// length differs, on the text itself).
+fn for_each_line(text: &[u32], narrow: &[u8], mut f: impl FnMut(&[u32])) {
     let mut start = 0;
-    while let Some(p) = text::find_cp(text, 0x0A, start) {
-        f(&text[start..p]);
-        start = p + 1;
+    if narrow.len() == text.len() {
+        for p in memchr::memchr_iter(b'\n', narrow) {
+            f(&text[start..p]);
+            start = p + 1;
+        }
+    } else {
+        while let Some(p) = text::find_cp(text, 0x0A, start) {
+            f(&text[start..p]);
+            start = p + 1;
+        }
     }
     f(&text[start..]);
 }
@@ -1095,11 +1121,11 @@ fn angle_bracket_address(s: &[u32]) -> bool {
 }
 
 /// §3.7.2 PS1 prompt parser; appends the class of each prompt line.
-pub(crate) fn extract_prompt_classes(text: &[u32], out: &mut Vec<PromptClass>) {
+pub(crate) fn extract_prompt_classes(text: &[u32], narrow: &[u8], out: &mut Vec<PromptClass>) {
     if text.is_empty() {
         return;
     }
-    for_each_line(text, |line| {
+    for_each_line(text, narrow, |line| {
         if let Some(suffix) = detect_prompt_suffix(line) {
             out.push(classify_prompt(suffix, line));
         }
@@ -1321,11 +1347,15 @@ mod tests {
 
     #[test]
     fn prompt_parser() {
+        let text = cps("out\nroot@h:~# \nuser@host:~$\r\n$\r\n50% \nC:\\> x\nPS C:\\> \n a@b>");
+        let mut narrow = Vec::new();
+        narrow_onto(&text, &mut narrow);
         let mut v = Vec::new();
-        extract_prompt_classes(
-            &cps("out\nroot@h:~# \nuser@host:~$\r\n$\r\n50% \nC:\\> x\nPS C:\\> \n a@b>"),
-            &mut v,
-        );
+        extract_prompt_classes(&text, &narrow, &mut v);
+        // Without a narrow form the lines are found on the text itself.
+        let mut w = Vec::new();
+        extract_prompt_classes(&text, &[], &mut w);
+        assert_eq!(v, w);
         assert_eq!(
             v,
             vec![

@@ -68,23 +68,28 @@ fn check_line(line: &[u8]) {
     }
 }
 
+/// One-pass grouping gives what the two-pass grouping gives.
+fn check_grouping(bytes: &[u8], what: &str) {
+    let one = group_sessions(bytes);
+    let two = group_sessions_two_pass(bytes);
+    assert_eq!(one.len(), two.len(), "{what}");
+    for (a, b) in one.iter().zip(&two) {
+        assert_eq!(a.sid, b.sid, "{what}");
+        assert_eq!(a.status, b.status, "{what}");
+        assert_eq!(a.events.len(), b.events.len(), "{what}");
+        for (x, y) in a.events.to_events().iter().zip(&b.events.to_events()) {
+            same(x, y);
+        }
+    }
+}
+
 #[test]
 fn corpus_one_pass_equals_two_pass_and_fast_equals_slow() {
     let shards = corpus_shards();
     assert!(shards.len() >= 7, "corpus not found: {shards:?}");
     for p in shards {
         let bytes = std::fs::read(&p).expect("corpus shard");
-        let one = group_sessions(&bytes);
-        let two = group_sessions_two_pass(&bytes);
-        assert_eq!(one.len(), two.len(), "{}", p.display());
-        for (a, b) in one.iter().zip(&two) {
-            assert_eq!(a.sid, b.sid);
-            assert_eq!(a.status, b.status);
-            assert_eq!(a.events.len(), b.events.len());
-            for (x, y) in a.events.to_events().iter().zip(&b.events.to_events()) {
-                same(x, y);
-            }
-        }
+        check_grouping(&bytes, &p.display().to_string());
         for line in split_lines(&bytes) {
             check_line(line);
         }
@@ -128,8 +133,60 @@ fn fast_path_edge_lines() {
     assert_eq!(read_line(&huge, &mut sid).0, LineKind::Raises);
 }
 
+/// Lines that stress the one-pass grouping's shortcuts: sids sharing a
+/// prefix with the previous line's, sids that are the same text written
+/// differently, whitespace, headers, resize and trunc lines, raising `t`,
+/// non-ASCII bytes, junk after `}`.
+const GROUPING_LINES: [&[u8]; 20] = [
+    br#"{"sid":"ab","t":1,"ch":"i","d":"x"}"#,
+    br#"{"sid":"ab","t":2.5,"ch":"o","d":"\u001b[0m\r\n$ "}"#,
+    br#"{"sid":"abc","t":3,"ch":"i","d":"y"}"#,
+    br#"{"sid":"a","t":4,"ch":"o","d":"z"}"#,
+    br#"{"sid":"a\u0062","t":5,"ch":"i","d":"escaped sid"}"#,
+    br#"{"sid": "ab", "t": 6, "ch": "i", "d": "spaced"}"#,
+    br#"{"sid":"ab","hdr":{"timestamp":9}}"#,
+    br#"{"sid":"abc","t":7,"ch":"r","d":"80x24"}"#,
+    br#"{"sid":"ab","trunc":true}"#,
+    br#"{"sid":"ab","t":8,"ch":"i","d":"x"} "#,
+    br#"{"sid":"ab","t":9,"ch":"i","d":"x"}junk"#,
+    br#"{"sid":"ab","t":-Infinity,"ch":"i","d":"x"}"#,
+    b"{\"sid\":\"ab\",\"t\":10,\"ch\":\"o\",\"d\":\"caf\xc3\xa9 \xff\"}",
+    "{\"sid\":\"\u{e4}b\",\"t\":11,\"ch\":\"i\",\"d\":\"raw non-ASCII sid\"}".as_bytes(),
+    br#"{"sid":"ab","t":12,"ch":"i","d":"unterminated"#,
+    br#"{"sid":"ab","t":13,"ch":"i"}"#,
+    br#"{"sid":"","t":14,"ch":"i","d":"x"}"#,
+    br#"not json"#,
+    br#""#,
+    br#"{"sid":"abc","t":15,"ch":"i","d":"\ud800"}"#,
+];
+
+#[test]
+fn raising_line_in_one_pass_grouping() {
+    let mut shard = br#"{"sid":"ab","t":1,"ch":"i","d":"x"}"#.to_vec();
+    shard.extend_from_slice(b"\n{\"sid\":\"ab\",\"t\":");
+    shard.extend(std::iter::repeat_n(b'9', 400));
+    shard.extend_from_slice(b",\"ch\":\"i\",\"d\":\"\"}\n");
+    shard.extend_from_slice(br#"{"sid":"ab","t":2,"ch":"i","d":"x"}"#);
+    check_grouping(&shard, "raising");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn one_pass_grouping_equals_two_pass(
+        picks in proptest::collection::vec((0usize..20, 0usize..4), 0..24),
+        tail in any::<bool>(),
+    ) {
+        let mut shard = Vec::new();
+        for (k, &(line, term)) in picks.iter().enumerate() {
+            shard.extend_from_slice(GROUPING_LINES[line]);
+            if k + 1 < picks.len() || tail {
+                shard.extend_from_slice([&b"\n"[..], b"\r\n", b"\r", b"\n\r"][term]);
+            }
+        }
+        check_grouping(&shard, &String::from_utf8_lossy(&shard));
+    }
 
     #[test]
     fn mutated_event_lines_fast_equals_slow(

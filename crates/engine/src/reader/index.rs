@@ -23,7 +23,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::line::{
-    fast_event_into, parse_event_into, read_line_into, scan_line, LineKind, SkipReason,
+    fast_event_into, fast_event_strict_into, parse_event_into, read_line_into, scan_line, LineKind,
+    SkipReason,
 };
 use super::lines::LineSplitter;
 use crate::event::{EventBuf, Text};
@@ -429,11 +430,13 @@ pub fn session_events(shard: &[u8], entry: &SessionEntry) -> EventBuf {
 /// fast path refuses the line, which then takes the general way.
 #[inline]
 fn peek_sid(line: &[u8]) -> Option<std::ops::Range<usize>> {
-    const PREFIX: &[u8] = b"{\"sid\":\"";
-    let rest = line.strip_prefix(PREFIX)?;
+    let rest = line.strip_prefix(SID_PREFIX)?;
     let n = memchr::memchr(b'"', rest)?;
-    (n > 0).then_some(PREFIX.len()..PREFIX.len() + n)
+    (n > 0).then_some(SID_PREFIX.len()..SID_PREFIX.len() + n)
 }
+
+/// How the recorder's lines start.
+const SID_PREFIX: &[u8] = b"{\"sid\":\"";
 
 /// A sid as a map key: its bytes when it is ASCII (what the fast path
 /// reads straight from the line, so the usual line needs no widening),
@@ -467,20 +470,35 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
     // dropped (the session raised): decoded here, then moved or dropped.
     let mut spare = EventBuf::new();
     // Consecutive lines often share a sid: compare the line's raw sid
-    // bytes with the last one's before any lookup.
+    // bytes with the last one's before any lookup. Only set from lines the
+    // fast path accepted, so these bytes are a plain ASCII sid.
     let mut last: Option<(usize, std::ops::Range<usize>)> = None;
-    for (k, l) in LineSplitter::new(shard, true).enumerate() {
-        let line_no = k as u64 + 1;
-        let line = &shard[l.start..l.end];
-        // The usual event line of a session seen before: decoded straight
-        // onto its session's buffer, found by the raw sid bytes.
-        if let Some(raw) = peek_sid(line) {
-            let raw = l.start + raw.start..l.start + raw.end;
-            let known = match &last {
-                Some((i, r)) if shard[r.clone()] == shard[raw.clone()] => Some(*i),
-                _ => by_sid.get(&shard[raw.clone()]).copied(),
+    let mut pos = 0;
+    let mut line_no = 0u64;
+    while pos < shard.len() {
+        line_no += 1;
+        // The usual line: the recorder's exact shape, read straight from
+        // the shard (no separate line split) onto its session's buffer.
+        if shard[pos..].starts_with(SID_PREFIX) {
+            let sid_at = pos + SID_PREFIX.len();
+            // The previous line's session, its sid bytes not scanned again.
+            let same = last.as_ref().and_then(|(i, r)| {
+                let n = r.len();
+                (shard.get(sid_at..sid_at + n) == Some(&shard[r.clone()])
+                    && shard.get(sid_at + n) == Some(&b'"'))
+                .then_some((*i, n))
+            });
+            // Else the session named by the raw bytes up to the next quote
+            // (a hint: the fast path validates the sid).
+            let hinted = match same {
+                Some(_) => None,
+                None => peek_sid(&shard[pos..]).map(|r| pos + r.start..pos + r.end),
             };
-            if let Some(i) = known {
+            let known = same.or_else(|| {
+                let r = hinted.as_ref()?;
+                by_sid.get(&shard[r.clone()]).map(|&i| (i, r.len()))
+            });
+            if let Some((i, n)) = known {
                 let (s, has_body) = &mut sessions[i];
                 spare.clear();
                 let dest = if s.status == SessionStatus::Ok {
@@ -488,17 +506,46 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
                 } else {
                     &mut spare
                 };
-                if fast_event_into(line, dest).is_some() {
+                let hint = same.map(|_| n);
+                if let Some((f, end)) = fast_event_strict_into(shard, pos, hint, dest) {
                     *has_body = true;
+                    last = Some((i, f.sid_start..f.sid_end));
+                    pos = line_after(shard, end);
+                    continue;
+                }
+            } else {
+                // A new session's first event line.
+                spare.clear();
+                if let Some((f, end)) = fast_event_strict_into(shard, pos, None, &mut spare) {
+                    let raw = f.sid_start..f.sid_end;
+                    sid.clear();
+                    sid.extend(shard[raw.clone()].iter().map(|&b| u32::from(b)));
+                    let i = new_session(
+                        &mut sessions,
+                        &mut by_sid,
+                        &sid,
+                        shard[raw.clone()].to_vec(),
+                    );
+                    let (s, has_body) = &mut sessions[i];
+                    *has_body = true;
+                    std::mem::swap(&mut s.events, &mut spare);
                     last = Some((i, raw));
+                    pos = line_after(shard, end);
                     continue;
                 }
             }
         }
-        // A new session's first event line.
+        // Anything else: split the line off and read it the general way.
+        let Some(l) = LineSplitter::new(&shard[pos..], true).next() else {
+            break;
+        };
+        let line = &shard[pos + l.start..pos + l.end];
+        let line_start = pos;
+        pos += l.next;
         spare.clear();
         if let Some((f, _)) = fast_event_into(line, &mut spare) {
-            let raw = l.start + f.sid_start..l.start + f.sid_end;
+            // The recorder's shape with whitespace between tokens.
+            let raw = line_start + f.sid_start..line_start + f.sid_end;
             let i = match by_sid.get(&shard[raw.clone()]) {
                 Some(&i) => i,
                 None => {
@@ -516,7 +563,6 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             }
             continue;
         }
-        // Anything else (rare): the general reader, then into its session.
         spare.clear();
         let kind = read_line_into(line, &mut sid, &mut spare);
         if matches!(kind, LineKind::Skip(_)) && sid.is_empty() {
@@ -551,6 +597,18 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
         .into_iter()
         .filter_map(|(s, has_body)| has_body.then_some(s))
         .collect()
+}
+
+/// Where the line whose content ends at `end` is followed by the next one
+/// (`\n`, `\r\n` or a lone `\r`, as [`LineSplitter`] at end of data).
+#[inline]
+fn line_after(shard: &[u8], end: usize) -> usize {
+    match shard.get(end) {
+        Some(b'\n') => end + 1,
+        Some(b'\r') if shard.get(end + 1) == Some(&b'\n') => end + 2,
+        Some(b'\r') => end + 1,
+        _ => end,
+    }
 }
 
 fn new_session(

@@ -222,6 +222,81 @@ pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent>
     })
 }
 
+/// [`fast_event`] on a whole buffer, for one-pass grouping without a
+/// separate line split: the line starting at `start` when it is exactly the
+/// recorder's shape with no whitespace between tokens, and its `}` is
+/// followed by a line terminator or the end of `buf`. Positions are into
+/// `buf`; also returns where the line's content ends (after `}`). No byte
+/// of an accepted line is `\n` or `\r` (strings refuse control characters,
+/// the fixed tokens hold none), so this is the line a line splitter would
+/// have handed [`fast_event`], and its answer is the same. `None` on
+/// anything else: the caller then splits the line off and reads it the
+/// general way. `d` is decoded onto `data` (truncate back on `None`).
+///
+/// `known_sid`: the sid's length when the caller has checked that the
+/// bytes after `{"sid":"` equal a sid [`fast_event`] accepted before and
+/// are followed by `"`; they are then not scanned again.
+#[inline]
+pub fn fast_event_strict(
+    buf: &[u8],
+    start: usize,
+    known_sid: Option<usize>,
+    data: &mut Vec<u32>,
+) -> Option<(FastEvent, usize)> {
+    let mut p = Scanner { b: buf, i: start };
+    p.lit(b"{\"sid\":\"")?;
+    let (sid_start, sid_end) = match known_sid {
+        Some(n) => {
+            let s = p.i;
+            if n == 0 || buf.get(s + n) != Some(&b'"') {
+                return None;
+            }
+            p.i = s + n + 1;
+            (s, s + n)
+        }
+        None => match p.string() {
+            Ok(Val::Str {
+                start,
+                end,
+                simple: true,
+            }) if end > start => (start, end),
+            _ => return None,
+        },
+    };
+    p.lit(b",\"t\":")?;
+    if !matches!(p.peek(), Some(b'-' | b'0'..=b'9')) || p.b.get(p.i + 1) == Some(&b'I') {
+        return None;
+    }
+    let (t_start, t_end, t_float, t_value) = p.time_number()?;
+    let input = match p.b.get(p.i..p.i + 9)? {
+        b",\"ch\":\"i\"" => true,
+        b",\"ch\":\"o\"" => false,
+        _ => return None,
+    };
+    p.i += 9;
+    p.lit(b",\"d\":\"")?;
+    p.string_decoded(data)?;
+    if p.peek() != Some(b'}') {
+        return None;
+    }
+    let end = p.i + 1;
+    if !matches!(buf.get(end), None | Some(b'\n' | b'\r')) {
+        return None;
+    }
+    Some((
+        FastEvent {
+            sid_start,
+            sid_end,
+            t_start,
+            t_end,
+            t_float,
+            t_value,
+            input,
+        },
+        end,
+    ))
+}
+
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
@@ -287,7 +362,6 @@ impl Scanner<'_> {
     fn string_decoded(&mut self, out: &mut Vec<u32>) -> Option<()> {
         let b = self.b;
         let mut i = self.i;
-        out.reserve(b.len().saturating_sub(i));
         loop {
             // Plain ASCII run: find its end 8 bytes at a time (the lowest
             // flagged byte of the SWAR masks is exact), then widen it in

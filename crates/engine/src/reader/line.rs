@@ -1,7 +1,8 @@
 //! One shard line → what the reference does with it (engine.md §1.3, §10).
 
 use super::json::{
-    decode_string, fast_event, number_value, parse_doc, Doc, FastEvent, Fields, JsonError, Val,
+    decode_string, fast_event, fast_event_strict, number_value, parse_doc, Doc, FastEvent, Fields,
+    JsonError, Val,
 };
 use crate::event::{Event, EventBuf, EventKind, Text};
 
@@ -170,6 +171,33 @@ pub(crate) fn fast_event_into(line: &[u8], buf: &mut EventBuf) -> Option<(FastEv
         }
     }
     buf.text_for(0).truncate(start);
+    None
+}
+
+/// Room ensured for an event's text before [`fast_event_strict_into`]
+/// decodes it (its line's length is not known yet): longer texts grow the
+/// open chunk, which stays correct.
+const STRICT_TEXT_ROOM: usize = 512;
+
+/// [`fast_event_strict`] onto the end of `buf`: the event of the line at
+/// `shard[start..]` and where that line's content ends; `None` leaves `buf`
+/// as it was.
+#[inline]
+pub(crate) fn fast_event_strict_into(
+    shard: &[u8],
+    start: usize,
+    known_sid: Option<usize>,
+    buf: &mut EventBuf,
+) -> Option<(FastEvent, usize)> {
+    let out = buf.text_for(STRICT_TEXT_ROOM);
+    let text_start = out.len();
+    if let Some((f, end)) = fast_event_strict(shard, start, known_sid, out) {
+        if let Some(t) = fast_time(shard, &f) {
+            buf.commit(t, fast_kind(&f), text_start);
+            return Some((f, end));
+        }
+    }
+    buf.text_for(0).truncate(text_start);
     None
 }
 

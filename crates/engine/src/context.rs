@@ -1019,14 +1019,22 @@ pub(crate) fn detect_error_narrow(nb: &[u8]) -> bool {
             }
         });
     }
-    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+    // Longer ones: one multi-pattern search instead of six substring
+    // searches. Leftmost-first (any match answers `is_match` the same)
+    // lets it use the SIMD-packed searcher where the CPU has one.
+    static SEARCH: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::LazyLock::new(|| {
-            ERROR_PATTERNS
-                .iter()
-                .map(memchr::memmem::Finder::new)
-                .collect()
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(ERROR_PATTERNS)
+                .ok()
         });
-    FINDERS.iter().any(|f| f.find(nb).is_some())
+    match SEARCH.as_ref() {
+        Some(ac) => ac.is_match(nb),
+        None => ERROR_PATTERNS
+            .iter()
+            .any(|p| memchr::memmem::find(nb, p).is_some()),
+    }
 }
 
 /// §3.7 step 3: canonical error fingerprints.

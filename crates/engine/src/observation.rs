@@ -37,6 +37,16 @@ pub struct Envelope<'a> {
     pub ts: f64,
 }
 
+/// A random UUIDv4 as 32 lowercase hex characters (encoded into a buffer:
+/// `to_string` through `Display` cost more than the UUID itself).
+fn new_id() -> String {
+    let mut buf = [0u8; uuid::fmt::Simple::LENGTH];
+    uuid::Uuid::new_v4()
+        .simple()
+        .encode_lower(&mut buf)
+        .to_owned()
+}
+
 impl Observation {
     /// Builds and validates one observation (registry kind and allowed
     /// values, confidence in [0, 1], window order, non-empty source).
@@ -75,7 +85,7 @@ impl Observation {
             source: env.source.to_string(),
             evidence_ref: env.evidence_ref.to_string(),
             identity_ref: None,
-            id: uuid::Uuid::new_v4().simple().to_string(),
+            id: new_id(),
             ts: env.ts,
             v: 1,
         })

@@ -97,8 +97,19 @@ pub enum RegistryError {
 }
 
 /// Registry entry of `primitive`.
+///
+/// Every observation is validated on the way out, so this is a binary
+/// search over the names (sorted once) rather than a scan of all 82.
 pub fn lookup(primitive: &str) -> Option<&'static Spec> {
-    REGISTRY.iter().find(|s| s.name == primitive)
+    static BY_NAME: std::sync::LazyLock<Vec<&'static Spec>> = std::sync::LazyLock::new(|| {
+        let mut v: Vec<&'static Spec> = REGISTRY.iter().collect();
+        v.sort_by_key(|s| s.name);
+        v
+    });
+    BY_NAME
+        .binary_search_by(|s| s.name.cmp(primitive))
+        .ok()
+        .map(|i| BY_NAME[i])
 }
 
 /// The registry's `&'static str` for a primitive name.
@@ -590,6 +601,25 @@ mod tests {
                 Kind::Hash | Kind::FreeString | Kind::Bool => {}
             }
             assert_eq!(entry, &serde_json::Value::Object(want), "{name}");
+        }
+    }
+
+    #[test]
+    fn lookup_finds_every_entry_and_nothing_else() {
+        for spec in REGISTRY {
+            assert_eq!(lookup(spec.name), Some(spec));
+            // A name held elsewhere, not the table's own `&'static str`.
+            let owned = String::from(spec.name);
+            assert_eq!(primitive_name(owned.as_str()), Some(spec.name));
+        }
+        for name in [
+            "",
+            "motor",
+            "motor.input_modality ",
+            "zzz",
+            "MOTOR.INPUT_MODALITY",
+        ] {
+            assert_eq!(lookup(name), None, "{name:?}");
         }
     }
 

@@ -137,18 +137,16 @@ pub(crate) fn simhash64<'t>(tokens: impl IntoIterator<Item = (&'t [u32], u64)>) 
 
 /// Incremental [`simhash64`]: the per-bit sums are integer additions, so
 /// the result does not depend on the order tokens are added in.
+/// The 64 per-bit sums `Σ w·(bit ? +1 : −1)` of a SimHash, kept as
+/// `2·S − W` where `S[i]` is the total weight of the hashes with bit `i`
+/// set and `W` the total weight. `S` is held bit-sliced: `planes[j]` holds
+/// bit `j` of all 64 counters, so adding a hash is a ripple-carry add of
+/// one 64-lane word (a few word operations, not 64 lane updates).
+#[derive(Default)]
 struct SimHash {
-    acc: [i64; 64],
+    planes: Vec<u64>,
+    total: u64,
     bytes: Vec<u8>,
-}
-
-impl Default for SimHash {
-    fn default() -> Self {
-        SimHash {
-            acc: [0; 64],
-            bytes: Vec::new(),
-        }
-    }
 }
 
 /// Direct-mapped memo of digraph-token hashes (`MD5(token)[..8]`): the
@@ -205,22 +203,55 @@ impl SimHash {
         self.add_hash(h, w);
     }
 
-    /// `+w` on the set bits of `h`, `-w` on the others (branch-free, so
-    /// the 64 lanes vectorize).
+    /// `+w` on the set bits of `h`, `-w` on the others: `h` is added to
+    /// the bit-sliced counters once per set bit `j` of `w`, at plane `j`.
     fn add_hash(&mut self, h: u64, w: u64) {
-        let w = w as i64;
-        for (i, a) in self.acc.iter_mut().enumerate() {
-            let bit = ((h >> i) & 1) as i64;
-            *a += (2 * bit - 1) * w;
+        self.total += w;
+        let mut rest = w;
+        while rest != 0 {
+            let j = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let mut carry = h;
+            let mut k = j;
+            while carry != 0 {
+                if k >= self.planes.len() {
+                    self.planes.resize(k + 1, 0);
+                }
+                let p = self.planes[k];
+                self.planes[k] = p ^ carry;
+                carry &= p;
+                k += 1;
+            }
         }
     }
 
+    /// The 64 signed sums (tests).
+    #[cfg(test)]
+    fn sums(&self) -> [i128; 64] {
+        std::array::from_fn(|i| {
+            let s = self
+                .planes
+                .iter()
+                .enumerate()
+                .fold(0i128, |s, (j, &p)| s | (i128::from((p >> i) & 1) << j));
+            2 * s - i128::from(self.total)
+        })
+    }
+
+    /// Bit `i` is set where its sum is positive: `2·S[i] > W`.
     fn finish(&self) -> u64 {
-        self.acc
-            .iter()
-            .enumerate()
-            .filter(|(_, &a)| a > 0)
-            .fold(0u64, |h, (i, _)| h | (1u64 << i))
+        let mut h = 0u64;
+        for i in 0..64 {
+            let s = self
+                .planes
+                .iter()
+                .enumerate()
+                .fold(0u128, |s, (j, &p)| s | (u128::from((p >> i) & 1) << j));
+            if 2 * s > u128::from(self.total) {
+                h |= 1 << i;
+            }
+        }
+        h
     }
 }
 
@@ -593,6 +624,41 @@ mod tests {
         assert_eq!(simhash64(std::iter::empty()), 0);
     }
 
+    /// The bit-sliced sums equal 64 plain signed lanes, for small, large
+    /// and zero weights.
+    #[test]
+    fn bit_sliced_sums_equal_plain_lanes() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let mut sliced = SimHash::default();
+            let mut lanes = [0i128; 64];
+            for _ in 0..(round % 50) {
+                let h = next();
+                let w = match next() % 4 {
+                    0 => 0,
+                    1 => 1 + next() % 3,
+                    2 => next() % 1000,
+                    _ => next() >> 20,
+                };
+                sliced.add_hash(h, w);
+                for (i, a) in lanes.iter_mut().enumerate() {
+                    *a += if (h >> i) & 1 == 1 { 1 } else { -1 } * i128::from(w);
+                }
+            }
+            assert_eq!(sliced.sums(), lanes);
+            let want = (0..64)
+                .filter(|&i| lanes[i] > 0)
+                .fold(0u64, |h, i| h | 1 << i);
+            assert_eq!(sliced.finish(), want);
+        }
+    }
+
     /// The memoised digraph tokens hash as the plain tokens do, on a first
     /// (filling) and a second (hitting) pass, with enough distinct tokens
     /// that slots are shared and overwritten.
@@ -611,10 +677,10 @@ mod tests {
                 memo.add_digraph(a, b, k, w);
                 plain.add(&[a, b, u32::from(b':'), u32::from(b'0') + k], w);
                 if n % 997 == 0 {
-                    assert_eq!(memo.acc, plain.acc);
+                    assert_eq!(memo.sums(), plain.sums());
                 }
             }
-            assert_eq!(memo.acc, plain.acc);
+            assert_eq!(memo.sums(), plain.sums());
             assert_eq!(memo.finish(), plain.finish());
         }
     }

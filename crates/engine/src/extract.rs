@@ -64,19 +64,15 @@ pub fn extract_refs_at(
     } else {
         None
     };
-    let default_ref;
-    let evidence_ref = match params.evidence_ref {
-        Some(r) if !r.is_empty() => r,
-        _ => {
-            default_ref = format!("session:{}", params.sid);
-            default_ref.as_str()
-        }
+    let evidence_ref: std::sync::Arc<str> = match params.evidence_ref {
+        Some(r) if !r.is_empty() => r.into(),
+        _ => format!("session:{}", params.sid).into(),
     };
     let offset = epoch.unwrap_or(0.0);
     let env = Envelope {
         window_start_ts: offset + ctx.t_start,
         window_end_ts: offset + ctx.t_end,
-        source: params.source,
+        source: params.source.into(),
         evidence_ref,
         ts: params.now_ts,
     };
@@ -104,7 +100,7 @@ pub fn extract_refs_at(
 fn behave_primitives(
     ctx: &SessionContext<'_>,
     epoch: Option<f64>,
-    env: &Envelope<'_>,
+    env: &Envelope,
     out: &mut Vec<Observation>,
 ) -> Result<(), EngineError> {
     let Some(b) = &ctx.behave else {

@@ -16,9 +16,10 @@ pub struct Observation {
     pub confidence: f64,
     pub window_start_ts: f64,
     pub window_end_ts: f64,
-    pub source: String,
+    /// Shared by a session's observations (one allocation per session).
+    pub source: std::sync::Arc<str>,
     /// A pointer, never content: `shard:{decky}/{service}/{file}#{sid}`.
-    pub evidence_ref: String,
+    pub evidence_ref: std::sync::Arc<str>,
     pub identity_ref: Option<String>,
     /// Random UUIDv4, 32 lowercase hex characters.
     pub id: String,
@@ -27,13 +28,14 @@ pub struct Observation {
     pub v: u8,
 }
 
-/// Everything an observation needs besides its primitive, value and confidence.
-#[derive(Debug, Clone, Copy)]
-pub struct Envelope<'a> {
+/// Everything an observation needs besides its primitive, value and
+/// confidence: built once per session, its strings shared by reference.
+#[derive(Debug, Clone)]
+pub struct Envelope {
     pub window_start_ts: f64,
     pub window_end_ts: f64,
-    pub source: &'a str,
-    pub evidence_ref: &'a str,
+    pub source: std::sync::Arc<str>,
+    pub evidence_ref: std::sync::Arc<str>,
     pub ts: f64,
 }
 
@@ -59,7 +61,7 @@ impl Observation {
         primitive: &str,
         value: String,
         confidence: f64,
-        env: &Envelope<'_>,
+        env: &Envelope,
     ) -> Result<Observation, EngineError> {
         let invalid = |reason: &'static str| EngineError::InvalidObservation {
             primitive: primitive.to_string(),
@@ -82,8 +84,8 @@ impl Observation {
             confidence,
             window_start_ts: env.window_start_ts,
             window_end_ts: env.window_end_ts,
-            source: env.source.to_string(),
-            evidence_ref: env.evidence_ref.to_string(),
+            source: env.source.clone(),
+            evidence_ref: env.evidence_ref.clone(),
             identity_ref: None,
             id: new_id(),
             ts: env.ts,
@@ -102,7 +104,7 @@ impl Observation {
         values: &[f64],
         integers: bool,
         confidence: f64,
-        env: &Envelope<'_>,
+        env: &Envelope,
     ) -> Result<Observation, EngineError> {
         let invalid = |reason: &'static str| EngineError::InvalidObservation {
             primitive: primitive.to_string(),
@@ -169,12 +171,12 @@ fn registry_reason(e: RegistryError) -> &'static str {
 mod tests {
     use super::*;
 
-    fn env(start: f64, end: f64, source: &str) -> Envelope<'_> {
+    fn env(start: f64, end: f64, source: &str) -> Envelope {
         Envelope {
             window_start_ts: start,
             window_end_ts: end,
-            source,
-            evidence_ref: "session:s",
+            source: source.into(),
+            evidence_ref: "session:s".into(),
             ts: 1.5,
         }
     }

@@ -106,7 +106,7 @@ fn run_shard(shard: &Path) -> (BTreeMap<Key, Row>, BTreeSet<String>) {
         match extract_session_at(&s.events, &params, None) {
             Ok(list) => {
                 for o in list {
-                    assert_eq!(o.evidence_ref, evidence);
+                    assert_eq!(&*o.evidence_ref, evidence);
                     let row = (
                         o.value.clone(),
                         o.confidence.to_bits(),

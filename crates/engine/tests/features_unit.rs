@@ -39,7 +39,7 @@ fn run(sid: &str, events: &[Event]) -> Result<Vec<Row>, EngineError> {
                 o.confidence,
                 o.window_start_ts,
                 o.window_end_ts,
-                o.evidence_ref,
+                o.evidence_ref.to_string(),
             )
         })
         .collect())
@@ -383,10 +383,10 @@ fn evidence_ref_and_source_rules() {
     let obs = extract_session(&events, &mk(Some(""), DEFAULT_SOURCE)).expect("extracts");
     assert!(obs
         .iter()
-        .all(|o| o.evidence_ref == "session:x" && o.source == DEFAULT_SOURCE));
+        .all(|o| &*o.evidence_ref == "session:x" && &*o.source == DEFAULT_SOURCE));
     let obs =
         extract_session(&events, &mk(Some("shard:d/s/f#x"), DEFAULT_SOURCE)).expect("extracts");
-    assert!(obs.iter().all(|o| o.evidence_ref == "shard:d/s/f#x"));
+    assert!(obs.iter().all(|o| &*o.evidence_ref == "shard:d/s/f#x"));
     assert_eq!(
         extract_session(&events, &mk(None, "")),
         Err(EngineError::EmptySource)

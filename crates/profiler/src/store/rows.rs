@@ -149,7 +149,7 @@ where
             .bind(o.confidence)
             .bind(o.window_start_ts)
             .bind(o.window_end_ts)
-            .bind(o.source.as_str())
+            .bind(&*o.source)
             .bind(evidence_ref)
             .bind(i32::from(o.v))
             .bind(o.ts)

@@ -389,16 +389,10 @@ impl Scanner<'_> {
                 }
                 b'\\' => {
                     let e = *b.get(i + 1)?;
-                    let simple = match e {
-                        b'"' => 0x22,
-                        b'\\' => 0x5C,
-                        b'/' => 0x2F,
-                        b'b' => 0x08,
-                        b'f' => 0x0C,
-                        b'n' => 0x0A,
-                        b'r' => 0x0D,
-                        b't' => 0x09,
-                        b'u' => {
+                    // A table, not a `match`: escapes alternate (`\r`, `\n`,
+                    // `\u`) and a jump table mispredicts on them.
+                    let simple = match SIMPLE_ESCAPE[usize::from(e)] {
+                        0 if e == b'u' => {
                             let c1 = hex4(b.get(i + 2..i + 6))?;
                             i += 6;
                             if (0xD800..=0xDBFF).contains(&c1)
@@ -417,7 +411,8 @@ impl Scanner<'_> {
                             out.push(c1);
                             continue;
                         }
-                        _ => return None,
+                        0 => return None,
+                        v => u32::from(v),
                     };
                     out.push(simple);
                     i += 2;
@@ -919,11 +914,45 @@ pub fn decode_string(raw: &[u8], out: &mut Vec<u32>) {
 fn hex4(h: Option<&[u8]>) -> Option<u32> {
     let h = h?;
     let mut v = 0u32;
+    let mut bad = 0u8;
     for &c in h {
-        v = (v << 4) | char::from(c).to_digit(16)?;
+        let d = HEX_DIGIT[usize::from(c)];
+        bad |= d;
+        v = (v << 4) | u32::from(d & 0x0F);
     }
-    Some(v)
+    (bad & 0x80 == 0).then_some(v)
 }
+
+/// Value of a hex digit byte, `0x80` for any other byte.
+static HEX_DIGIT: [u8; 256] = {
+    let mut t = [0x80u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            d @ b'0'..=b'9' => d - b'0',
+            d @ b'a'..=b'f' => d - b'a' + 10,
+            d @ b'A'..=b'F' => d - b'A' + 10,
+            _ => 0x80,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// What a one-character JSON escape (`\"`, `\n`, …) decodes to, by the
+/// byte after the backslash; 0 for `u` and for bytes that are no escape.
+static SIMPLE_ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'"' as usize] = 0x22;
+    t[b'\\' as usize] = 0x5C;
+    t[b'/' as usize] = 0x2F;
+    t[b'b' as usize] = 0x08;
+    t[b'f' as usize] = 0x0C;
+    t[b'n' as usize] = 0x0A;
+    t[b'r' as usize] = 0x0D;
+    t[b't' as usize] = 0x09;
+    t
+};
 
 /// The f64 Python's `float(x)` gives for a number literal, or `None` when
 /// it raises (`OverflowError`: an integer too large for a float). Integer

@@ -116,22 +116,15 @@ impl Narrow {
     }
 }
 
-/// Appends the narrow form of `s` (see [`Narrow`]).
-///
-/// Recorder text is almost all ASCII: 16 code points at a time are tested
-/// together and, when all are ASCII, truncated in one vectorized step.
+/// Appends the narrow form of `s` (see [`Narrow`]): the low byte, with
+/// bit 7 forced on for any code point above 0x7F (branch-free, so even the
+/// short texts of single events vectorize).
 #[inline]
 pub(crate) fn narrow_onto(s: &[u32], out: &mut Vec<u8>) {
-    out.reserve(s.len());
-    let mut blocks = s.chunks_exact(16);
-    for b in blocks.by_ref() {
-        if b.iter().fold(0, |a, &c| a | c) < 0x80 {
-            out.extend(b.iter().map(|&c| c as u8));
-        } else {
-            out.extend(b.iter().map(|&c| c.min(0xFF) as u8));
-        }
-    }
-    out.extend(blocks.remainder().iter().map(|&c| c.min(0xFF) as u8));
+    out.extend(
+        s.iter()
+            .map(|&c| (c as u8) | ((0x7F_u32.wrapping_sub(c) >> 24) as u8 & 0x80)),
+    );
 }
 
 /// Per-session derived state (§3). Built by [`SessionContext::build`].
@@ -562,39 +555,33 @@ impl<'a> SessionContext<'a> {
         let mut out = Vec::with_capacity(self.commands.len());
         for cmd in &self.commands {
             let (start, end) = (cmd.start_ts, cmd.end_ts);
-            let mut v = Vec::new();
-            let mut prev: Option<f64> = None;
-            let mut visit = |t: f64| {
-                if let Some(p) = prev {
-                    v.push(clip0(t - p));
-                }
-                prev = Some(t);
-            };
-            if start.is_nan() || end.is_nan() {
+            // The times of the inputs in `[start, end)`, in input order.
+            let times: &mut dyn Iterator<Item = f64> = if start.is_nan() || end.is_nan() {
                 // The reference's `not (t < start or t >= end)`, literally.
-                for ev in &self.inputs {
-                    if !(ev.t < start || ev.t >= end) {
-                        visit(ev.t);
-                    }
-                }
+                &mut self
+                    .inputs
+                    .iter()
+                    .filter(move |ev| !(ev.t < start || ev.t >= end))
+                    .map(|ev| ev.t)
             } else {
                 match &index {
                     None => {
                         let a = self.inputs.partition_point(|e| e.t < start);
                         let b = self.inputs.partition_point(|e| e.t < end);
-                        self.inputs
-                            .get(a..b)
-                            .unwrap_or(&[])
-                            .iter()
-                            .for_each(|ev| visit(ev.t));
+                        &mut self.inputs.get(a..b).unwrap_or(&[]).iter().map(|ev| ev.t)
                     }
                     Some(ix) => {
                         // NaN times pass `not (t < start or t >= end)`.
                         ix.select(start, end, true, &mut picked);
-                        picked
-                            .iter()
-                            .for_each(|&k| visit(self.inputs[k as usize].t));
+                        &mut picked.iter().map(|&k| self.inputs[k as usize].t)
                     }
+                }
+            };
+            let mut v = Vec::with_capacity(times.size_hint().0.saturating_sub(1));
+            if let Some(mut prev) = times.next() {
+                for t in times {
+                    v.push(clip0(t - prev));
+                    prev = t;
                 }
             }
             out.push(v);
@@ -834,22 +821,15 @@ fn burst_cvs(bursts: &[Vec<f64>]) -> Result<Vec<f64>, StatsError> {
 }
 
 /// §3.4: split at IATs > 1.50 s, keep runs of ≥ 3.
+/// A burst is a run of consecutive IATs, so it is copied out of `iats` in
+/// one go once its end is known (no per-IAT pushes into a growing vector).
 fn split_typing_bursts(iats: &[f64]) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
-    let mut cur = Vec::new();
-    for &x in iats {
-        if x > IKI_THINK_MAX_S {
-            if cur.len() >= TYPING_BURST_MIN_IATS {
-                out.push(std::mem::take(&mut cur));
-            } else {
-                cur.clear();
-            }
-        } else {
-            cur.push(x);
+    // NaN IATs are not `> 1.50`: they stay inside a run, as in the reference.
+    for run in iats.split(|&x| x > IKI_THINK_MAX_S) {
+        if run.len() >= TYPING_BURST_MIN_IATS {
+            out.push(run.to_vec());
         }
-    }
-    if cur.len() >= TYPING_BURST_MIN_IATS {
-        out.push(cur);
     }
     out
 }
@@ -1245,9 +1225,10 @@ mod tests {
             })
             .collect();
         let n = Narrow::of(&evs);
-        assert_eq!(n.all(), b"ab\x1b[m\x80\xff\xff\x1b");
+        // Above 0x7F: the low byte with bit 7 set (0x3B1 -> 0xB1).
+        assert_eq!(n.all(), b"ab\x1b[m\x80\xb1\x9b\x1b");
         assert_eq!(n.get(1), b"");
-        assert_eq!(n.get(3), b"\x80\xff\xff\x1b");
+        assert_eq!(n.get(3), b"\x80\xb1\x9b\x1b");
         assert_eq!(n.get(4), b"");
         let mut k = 0;
         let at: Vec<_> = (0..n.all().len()).map(|p| n.text_at(p, &mut k)).collect();

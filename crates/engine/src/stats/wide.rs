@@ -158,17 +158,40 @@ pub(super) fn exact_stdev_u256(xs: &[f64], den: u64) -> Option<f64> {
     if emax - emin > 47 {
         return None;
     }
-    let mut sx = U256::ZERO;
-    let mut sxx = U256::ZERO;
-    for &x in xs {
-        if x == 0.0 {
-            continue;
+    let (sx, sxx) = if emax - emin <= 10 {
+        // The usual case (exponents within 2^10 of each other): every
+        // aligned value is below 2^64, so Σx fits a u128 and Σx² (below
+        // 2^148) a u128 plus a carry word.
+        let (mut sx, mut lo, mut hi) = (0u128, 0u128, 0u64);
+        for &x in xs {
+            if x == 0.0 {
+                continue;
+            }
+            let (m, e) = super::decompose(x);
+            let v = (m as u64) << (e - emin) as u32;
+            sx += u128::from(v);
+            let (s, carry) = lo.overflowing_add(u128::from(v) * u128::from(v));
+            lo = s;
+            hi += u64::from(carry);
         }
-        let (m, e) = super::decompose(x);
-        let v = (m as u128) << (e - emin) as u32;
-        sx = sx.add(U256::from_u128(v));
-        sxx = sxx.add(U256::mul_128(v, v));
-    }
+        (
+            U256::from_u128(sx),
+            U256([lo as u64, (lo >> 64) as u64, hi, 0]),
+        )
+    } else {
+        let mut sx = U256::ZERO;
+        let mut sxx = U256::ZERO;
+        for &x in xs {
+            if x == 0.0 {
+                continue;
+            }
+            let (m, e) = super::decompose(x);
+            let v = (m as u128) << (e - emin) as u32;
+            sx = sx.add(U256::from_u128(v));
+            sxx = sxx.add(U256::mul_128(v, v));
+        }
+        (sx, sxx)
+    };
     // sx < 2^120, sxx < 2^220: both products below fit in 256 bits.
     let sx128 = u128::from(sx.0[0]) | (u128::from(sx.0[1]) << 64);
     let num = sxx.mul_u64(n).sub(U256::mul_128(sx128, sx128))?;
@@ -220,6 +243,27 @@ mod tests {
         *state ^= *state << 25;
         *state ^= *state >> 27;
         state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    #[test]
+    fn narrow_sums_carry_past_128_bits() {
+        // Aligned values just below 2^64 (exponents 10 apart, full
+        // mantissas): Σx² passes 2^128 after a few elements.
+        let big = f64::from_bits(0x3FEF_FFFF_FFFF_FFFF);
+        let small = big / 1024.0;
+        for n in [2usize, 3, 5, 17, 40, 300] {
+            let xs: Vec<f64> = (0..n)
+                .map(|i| if i % 3 == 0 { small } else { big })
+                .collect();
+            for den in [(n * n) as u64, (n * (n - 1)) as u64] {
+                let v = exact_stdev_u256(&xs, den).expect("fast path");
+                assert_eq!(
+                    v.to_bits(),
+                    super::super::exact_stdev_big(&xs, den).to_bits(),
+                    "{n} / {den}"
+                );
+            }
+        }
     }
 
     #[test]

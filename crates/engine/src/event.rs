@@ -64,8 +64,11 @@ impl Event {
 #[derive(Debug, Clone, Default)]
 pub struct EventBuf {
     events: Vec<Packed>,
-    /// The last chunk is the open one.
-    chunks: Vec<Vec<u32>>,
+    /// Full chunks, in order; an event's `chunk` indexes them, and the
+    /// index `closed.len()` means `open`.
+    closed: Vec<Vec<u32>>,
+    /// The chunk texts are decoded onto.
+    open: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,11 +95,8 @@ impl EventBuf {
     pub fn with_capacity(events: usize, text: usize) -> Self {
         EventBuf {
             events: Vec::with_capacity(events),
-            chunks: if text > 0 {
-                vec![Vec::with_capacity(text)]
-            } else {
-                Vec::new()
-            },
+            closed: Vec::new(),
+            open: Vec::with_capacity(text),
         }
     }
 
@@ -126,17 +126,11 @@ impl EventBuf {
         }
     }
 
-    /// Empties the buffer, keeping its largest chunk for reuse.
+    /// Empties the buffer, keeping the open chunk (the largest) for reuse.
     pub fn clear(&mut self) {
         self.events.clear();
-        if self.chunks.len() > 1 {
-            let keep = self.chunks.swap_remove(self.chunks.len() - 1);
-            self.chunks.clear();
-            self.chunks.push(keep);
-        }
-        if let Some(c) = self.chunks.first_mut() {
-            c.clear();
-        }
+        self.closed.clear();
+        self.open.clear();
     }
 
     /// The open chunk, with room for at least `bound` more code points
@@ -144,30 +138,38 @@ impl EventBuf {
     /// onto its end; then [`commit`](Self::commit) with the length it had
     /// before (or truncate back to it when the line turns out not to be an
     /// event). Writing more than `bound` is still correct, only slower.
+    #[inline]
     pub(crate) fn text_for(&mut self, bound: usize) -> &mut Vec<u32> {
-        let need_new = match self.chunks.last() {
-            Some(c) => c.capacity() - c.len() < bound,
-            None => true,
-        };
-        if need_new {
-            let next = self
-                .chunks
-                .last()
-                .map_or(FIRST_CHUNK, |c| (c.capacity() * 2).min(MAX_CHUNK));
-            self.chunks.push(Vec::with_capacity(next.max(bound)));
+        if self.open.capacity() - self.open.len() < bound {
+            self.open_new_chunk(bound);
         }
-        let last = self.chunks.len() - 1;
-        &mut self.chunks[last]
+        &mut self.open
+    }
+
+    /// Closes the open chunk (when it holds text) and opens one with room
+    /// for at least `bound`, twice the last one's up to [`MAX_CHUNK`].
+    #[cold]
+    fn open_new_chunk(&mut self, bound: usize) {
+        let next = match self.open.capacity() {
+            0 => FIRST_CHUNK,
+            c => (c * 2).min(MAX_CHUNK),
+        };
+        let fresh = Vec::with_capacity(next.max(bound));
+        if self.open.is_empty() {
+            self.open = fresh;
+        } else {
+            self.closed.push(std::mem::replace(&mut self.open, fresh));
+        }
     }
 
     /// Records an event whose text is `open chunk[start..]`.
+    #[inline]
     pub(crate) fn commit(&mut self, t: f64, kind: EventKind, start: usize) {
-        let chunk = self.chunks.len().saturating_sub(1);
-        let end = self.chunks.last().map_or(0, Vec::len);
+        let end = self.open.len();
         self.events.push(Packed {
             t,
             kind,
-            chunk,
+            chunk: self.closed.len(),
             start: start.min(end),
             end,
         });
@@ -182,9 +184,10 @@ impl EventBuf {
             t: p.t,
             kind: p.kind,
             data: self
-                .chunks
+                .closed
                 .get(p.chunk)
-                .and_then(|c| c.get(p.start..p.end))
+                .unwrap_or(&self.open)
+                .get(p.start..p.end)
                 .unwrap_or(&[]),
         }
     }
@@ -302,7 +305,7 @@ mod tests {
         for e in &evs {
             b.push_event(e);
         }
-        assert!(b.chunks.len() > 2);
+        assert!(b.closed.len() > 1);
         assert_eq!(b.to_events(), evs);
         assert_eq!(
             b.text_len(),
@@ -310,7 +313,7 @@ mod tests {
         );
         assert_eq!(b, EventBuf::from(&evs[..]));
         b.clear();
-        assert!(b.is_empty() && b.chunks.len() == 1);
+        assert!(b.is_empty() && b.closed.is_empty());
         b.push_event(&evs[3]);
         assert_eq!(b.to_events(), vec![evs[3].clone()]);
     }

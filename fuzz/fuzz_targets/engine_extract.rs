@@ -213,7 +213,7 @@ fuzz_target!(|bytes: &[u8]| {
                         !(x.window_end_ts < x.window_start_ts),
                         "window end before start"
                     );
-                    assert_eq!(x.evidence_ref, EVIDENCE);
+                    assert_eq!(&*x.evidence_ref, EVIDENCE);
                     assert!(seen.insert(x.primitive), "primitive emitted twice");
                 }
             }

@@ -717,8 +717,8 @@ impl<'a> SessionContext<'a> {
     }
 }
 
-/// FNV-1a: a fixed, cheap hasher for interning short first tokens (no
-/// per-map random state; the map is private to one session).
+/// FNV-1a: a fixed, cheap hasher for short trusted keys (interned first
+/// tokens, registry names): no per-map random state to seed.
 #[derive(Default)]
 pub(crate) struct Fnv(u64);
 
@@ -834,18 +834,21 @@ fn split_typing_bursts(iats: &[f64]) -> Vec<Vec<f64>> {
     out
 }
 
-/// §3.7.1 ANSI strip (the reference's regex, as a scanner), into `out`.
+/// §3.7.1 ANSI strip (the reference's regex, as a scanner), into `out`,
+/// the way the engine strips: through [`strip_ansi_pair`].
 #[cfg(test)]
 pub(crate) fn strip_ansi(s: &[u32], out: &mut Vec<u32>) {
     out.clear();
     out.extend_from_slice(s);
-    strip_ansi_in_place(out);
+    let mut narrow = Vec::new();
+    narrow_onto(s, &mut narrow);
+    strip_ansi_pair(out, &mut narrow);
 }
 
-/// §3.7.1 ANSI strip in place (the reference for [`strip_ansi_pair`]): the
-/// output is never longer than the input,
-/// so matches are removed by compacting the buffer (one pass, no copy when
-/// there is no ESC at all).
+/// §3.7.1 ANSI strip in place on code points: the scanner the engine used
+/// before [`strip_ansi_pair`], kept as the independent oracle its property
+/// test compares against. The output is never longer than the input, so
+/// matches are removed by compacting the buffer.
 #[cfg(test)]
 pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
     let Some(first) = text::find_cp(buf, ESC, 0) else {
@@ -1243,13 +1246,7 @@ mod tests {
             0x1B, 0x1B, 0x1B, 0x5B, 0x5D, 0x07, 0x5C, 0x30, 0x3F, 0x20, 0x2F, 0x40, 0x7E, 0x5A,
             0x5F, 0x41, 0x61, 0x0A, 0x7F, 0x80, 0xFF, 0x11B, 0x15B, 0x107, 0xDC9B, 0x10_FF1B,
         ];
-        let mut seed = 99u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(99u64);
         for _ in 0..20_000 {
             let len = (next() % 40) as usize;
             let s: Vec<u32> = (0..len)
@@ -1288,13 +1285,7 @@ mod tests {
                 .any(|p| s.windows(p.len()).any(|w| w == cps(p).as_slice()))
         };
         let filler = cps("co No Pe: Op sy x\u{4e6f}");
-        let mut seed = 12345u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(12345u64);
         for round in 0..3000 {
             // Short texts take the per-byte check, long ones the SIMD search.
             let len = if round % 4 == 0 {
@@ -1309,10 +1300,10 @@ mod tests {
                     _ => filler[(next() % filler.len() as u64) as usize],
                 })
                 .collect();
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 let p = cps(PATTERNS[(next() % 6) as usize]);
                 let at = (next() % (s.len() as u64 + 1)) as usize;
-                let cut = if next() % 3 == 0 {
+                let cut = if next().is_multiple_of(3) {
                     p.len() - 1
                 } else {
                     p.len()

@@ -25,6 +25,17 @@ pub mod stats;
 pub mod text;
 pub mod thresholds;
 
+/// xorshift64 (13, 7, 17): deterministic test inputs without a dependency.
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 pub use error::EngineError;
 pub use event::{Event, EventBuf, EventKind, EventRef, SessionEvents, Text};
 pub use extract::{

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::LazyLock;
 
+use crate::context::Fnv;
+
 /// Value shape of a primitive (`ValueKind`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
@@ -103,34 +105,13 @@ pub enum RegistryError {
 /// Registry entry of `primitive`.
 ///
 /// Every observation is validated on the way out, so this is one hash
-/// probe (FNV-1a over the name, built once) rather than a scan of all 82.
+/// probe (FNV-1a over the name, the context's token hasher; built once)
+/// rather than a scan of all 82.
 pub fn lookup(primitive: &str) -> Option<&'static Spec> {
-    type ByName = HashMap<&'static str, &'static Spec, BuildHasherDefault<Fnv1a>>;
+    type ByName = HashMap<&'static str, &'static Spec, BuildHasherDefault<Fnv>>;
     static BY_NAME: LazyLock<ByName> =
         LazyLock::new(|| REGISTRY.iter().map(|s| (s.name, s)).collect());
     BY_NAME.get(primitive).copied()
-}
-
-/// FNV-1a: primitive names are short and trusted, so a simple hash beats
-/// SipHash here.
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xCBF2_9CE4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv1a {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
-        }
-    }
 }
 
 /// The registry's `&'static str` for a primitive name.

@@ -405,13 +405,7 @@ mod tests {
     /// zeros, duplicates, odd and even lengths).
     #[test]
     fn median_select_equals_sort() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(0x9E37_79B9_7F4A_7C15u64);
         for n in 1..80usize {
             for _ in 0..40 {
                 let v: Vec<f64> = (0..n)

@@ -225,33 +225,25 @@ impl SimHash {
         }
     }
 
+    /// `S[i]`: counter `i` read back from the planes.
+    fn weight_of_bit(&self, i: usize) -> u128 {
+        self.planes
+            .iter()
+            .enumerate()
+            .fold(0u128, |s, (j, &p)| s | (u128::from((p >> i) & 1) << j))
+    }
+
     /// The 64 signed sums (tests).
     #[cfg(test)]
     fn sums(&self) -> [i128; 64] {
-        std::array::from_fn(|i| {
-            let s = self
-                .planes
-                .iter()
-                .enumerate()
-                .fold(0i128, |s, (j, &p)| s | (i128::from((p >> i) & 1) << j));
-            2 * s - i128::from(self.total)
-        })
+        std::array::from_fn(|i| 2 * self.weight_of_bit(i) as i128 - i128::from(self.total))
     }
 
     /// Bit `i` is set where its sum is positive: `2·S[i] > W`.
     fn finish(&self) -> u64 {
-        let mut h = 0u64;
-        for i in 0..64 {
-            let s = self
-                .planes
-                .iter()
-                .enumerate()
-                .fold(0u128, |s, (j, &p)| s | (u128::from((p >> i) & 1) << j));
-            if 2 * s > u128::from(self.total) {
-                h |= 1 << i;
-            }
-        }
-        h
+        (0..64)
+            .filter(|&i| 2 * self.weight_of_bit(i) > u128::from(self.total))
+            .fold(0u64, |h, i| h | (1 << i))
     }
 }
 
@@ -628,13 +620,7 @@ mod tests {
     /// and zero weights.
     #[test]
     fn bit_sliced_sums_equal_plain_lanes() {
-        let mut seed = 7u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(7u64);
         for round in 0..200 {
             let mut sliced = SimHash::default();
             let mut lanes = [0i128; 64];

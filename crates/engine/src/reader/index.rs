@@ -492,13 +492,11 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             });
             // Else the session named by the raw bytes up to the next quote
             // (a hint: the fast path validates the sid).
-            let hinted = match same {
-                Some(_) => None,
-                None => peek_sid(&shard[pos..]).map(|r| pos + r.start..pos + r.end),
-            };
             let known = same.or_else(|| {
-                let r = hinted.as_ref()?;
-                by_sid.get(&shard[r.clone()]).map(|&i| (i, r.len()))
+                let r = peek_sid(&shard[pos..])?;
+                by_sid
+                    .get(&shard[pos + r.start..pos + r.end])
+                    .map(|&i| (i, r.len()))
             });
             if let Some((i, n)) = known {
                 let (s, has_body) = &mut sessions[i];

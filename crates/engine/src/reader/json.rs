@@ -148,78 +148,7 @@ pub struct FastEvent {
 /// only validated (index pass).
 #[inline]
 pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent> {
-    let mut p = Scanner { b: line, i: 0 };
-    // Each fixed run is first matched as the recorder writes it (no
-    // whitespace: one compare); on a mismatch nothing was consumed and the
-    // whitespace-tolerant sequence decides, as before.
-    if p.lit(b"{\"sid\":\"").is_none() {
-        p.lit(b"{\"sid\"")?;
-        p.colon()?;
-        p.lit(b"\"")?;
-    }
-    let Ok(Val::Str {
-        start: sid_start,
-        end: sid_end,
-        simple: true,
-    }) = p.string()
-    else {
-        return None;
-    };
-    if sid_end == sid_start {
-        return None;
-    }
-    if p.lit(b",\"t\":").is_none() {
-        p.comma()?;
-        p.lit(b"\"t\"")?;
-        p.colon()?;
-    }
-    // NaN / Infinity / booleans go the slow way.
-    if !matches!(p.peek(), Some(b'-' | b'0'..=b'9')) || p.b.get(p.i + 1) == Some(&b'I') {
-        return None;
-    }
-    let (t_start, t_end, t_float, t_value) = p.time_number()?;
-    if p.lit(b",\"ch\":").is_none() {
-        p.comma()?;
-        p.lit(b"\"ch\"")?;
-        p.colon()?;
-    }
-    let input = match p.b.get(p.i..p.i + 3)? {
-        b"\"i\"" => true,
-        b"\"o\"" => false,
-        _ => return None,
-    };
-    p.i += 3;
-    if p.lit(b",\"d\":\"").is_none() {
-        p.comma()?;
-        p.lit(b"\"d\"")?;
-        p.colon()?;
-        p.lit(b"\"")?;
-    }
-    match data {
-        Some(out) => {
-            p.string_decoded(out)?;
-        }
-        None => {
-            p.string().ok()?;
-        }
-    }
-    if p.i + 1 != line.len() || line.get(p.i) != Some(&b'}') {
-        p.ws();
-        p.lit(b"}")?;
-        p.ws();
-        if p.i != line.len() {
-            return None;
-        }
-    }
-    Some(FastEvent {
-        sid_start,
-        sid_end,
-        t_start,
-        t_end,
-        t_float,
-        t_value,
-        input,
-    })
+    scan_event::<false>(line, 0, None, data).map(|(f, _)| f)
 }
 
 /// [`fast_event`] on a whole buffer, for one-pass grouping without a
@@ -243,12 +172,36 @@ pub fn fast_event_strict(
     known_sid: Option<usize>,
     data: &mut Vec<u32>,
 ) -> Option<(FastEvent, usize)> {
-    let mut p = Scanner { b: buf, i: start };
-    p.lit(b"{\"sid\":\"")?;
+    scan_event::<true>(buf, start, known_sid, Some(data))
+}
+
+/// The one scanner behind [`fast_event`] (`STRICT = false`: `b` is one
+/// line, whitespace allowed between tokens) and [`fast_event_strict`]
+/// (`STRICT = true`: the exact shape only, the line ending at a terminator
+/// or the end of `b`). Each fixed run is first matched as the recorder
+/// writes it (no whitespace: one compare); on a mismatch nothing was
+/// consumed, and the whitespace-tolerant sequence decides, except in
+/// strict mode where whitespace may be a line break, so the line is refused.
+#[inline(always)]
+fn scan_event<const STRICT: bool>(
+    b: &[u8],
+    start: usize,
+    known_sid: Option<usize>,
+    data: Option<&mut Vec<u32>>,
+) -> Option<(FastEvent, usize)> {
+    let mut p = Scanner { b, i: start };
+    if p.lit(b"{\"sid\":\"").is_none() {
+        if STRICT {
+            return None;
+        }
+        p.lit(b"{\"sid\"")?;
+        p.colon()?;
+        p.lit(b"\"")?;
+    }
     let (sid_start, sid_end) = match known_sid {
         Some(n) => {
             let s = p.i;
-            if n == 0 || buf.get(s + n) != Some(&b'"') {
+            if n == 0 || b.get(s + n) != Some(&b'"') {
                 return None;
             }
             p.i = s + n + 1;
@@ -263,26 +216,66 @@ pub fn fast_event_strict(
             _ => return None,
         },
     };
-    p.lit(b",\"t\":")?;
+    if p.lit(b",\"t\":").is_none() {
+        if STRICT {
+            return None;
+        }
+        p.comma()?;
+        p.lit(b"\"t\"")?;
+        p.colon()?;
+    }
+    // NaN / Infinity / booleans go the slow way.
     if !matches!(p.peek(), Some(b'-' | b'0'..=b'9')) || p.b.get(p.i + 1) == Some(&b'I') {
         return None;
     }
     let (t_start, t_end, t_float, t_value) = p.time_number()?;
-    let input = match p.b.get(p.i..p.i + 9)? {
-        b",\"ch\":\"i\"" => true,
-        b",\"ch\":\"o\"" => false,
+    if p.lit(b",\"ch\":").is_none() {
+        if STRICT {
+            return None;
+        }
+        p.comma()?;
+        p.lit(b"\"ch\"")?;
+        p.colon()?;
+    }
+    let input = match p.b.get(p.i..p.i + 3)? {
+        b"\"i\"" => true,
+        b"\"o\"" => false,
         _ => return None,
     };
-    p.i += 9;
-    p.lit(b",\"d\":\"")?;
-    p.string_decoded(data)?;
-    if p.peek() != Some(b'}') {
-        return None;
+    p.i += 3;
+    if p.lit(b",\"d\":\"").is_none() {
+        if STRICT {
+            return None;
+        }
+        p.comma()?;
+        p.lit(b"\"d\"")?;
+        p.colon()?;
+        p.lit(b"\"")?;
     }
-    let end = p.i + 1;
-    if !matches!(buf.get(end), None | Some(b'\n' | b'\r')) {
-        return None;
+    match data {
+        Some(out) => {
+            p.string_decoded(out)?;
+        }
+        None => {
+            p.string().ok()?;
+        }
     }
+    let end = if STRICT {
+        if p.peek() != Some(b'}') || !matches!(b.get(p.i + 1), None | Some(b'\n' | b'\r')) {
+            return None;
+        }
+        p.i + 1
+    } else {
+        if p.i + 1 != b.len() || b.get(p.i) != Some(&b'}') {
+            p.ws();
+            p.lit(b"}")?;
+            p.ws();
+            if p.i != b.len() {
+                return None;
+            }
+        }
+        b.len()
+    };
     Some((
         FastEvent {
             sid_start,

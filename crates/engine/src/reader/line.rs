@@ -162,16 +162,11 @@ pub fn read_line_into(line: &[u8], sid: &mut Text, buf: &mut EventBuf) -> LineKi
 /// as it was.
 #[inline]
 pub(crate) fn fast_event_into(line: &[u8], buf: &mut EventBuf) -> Option<(FastEvent, f64)> {
-    let out = buf.text_for(line.len());
-    let start = out.len();
-    if let Some(f) = fast_event(line, Some(out)) {
-        if let Some(t) = fast_time(line, &f) {
-            buf.commit(t, fast_kind(&f), start);
-            return Some((f, t));
-        }
-    }
-    buf.text_for(0).truncate(start);
-    None
+    // A text never has more code points than its line has bytes.
+    fast_decode_into(line, line.len(), buf, |out| {
+        fast_event(line, Some(out)).map(|f| (f, line.len()))
+    })
+    .map(|(f, t, _)| (f, t))
 }
 
 /// Room ensured for an event's text before [`fast_event_strict_into`]
@@ -189,15 +184,32 @@ pub(crate) fn fast_event_strict_into(
     known_sid: Option<usize>,
     buf: &mut EventBuf,
 ) -> Option<(FastEvent, usize)> {
-    let out = buf.text_for(STRICT_TEXT_ROOM);
-    let text_start = out.len();
-    if let Some((f, end)) = fast_event_strict(shard, start, known_sid, out) {
-        if let Some(t) = fast_time(shard, &f) {
-            buf.commit(t, fast_kind(&f), text_start);
-            return Some((f, end));
+    fast_decode_into(shard, STRICT_TEXT_ROOM, buf, |out| {
+        fast_event_strict(shard, start, known_sid, out)
+    })
+    .map(|(f, _, end)| (f, end))
+}
+
+/// Runs a fast-path `decode` onto `buf`'s open chunk (with `room` code
+/// points ensured) and commits the event, with `float(t)` read from
+/// `bytes` (the buffer `decode`'s positions point into); on any refusal
+/// the text written so far is dropped and `buf` is as it was.
+#[inline(always)]
+fn fast_decode_into(
+    bytes: &[u8],
+    room: usize,
+    buf: &mut EventBuf,
+    decode: impl FnOnce(&mut Vec<u32>) -> Option<(FastEvent, usize)>,
+) -> Option<(FastEvent, f64, usize)> {
+    let out = buf.text_for(room);
+    let start = out.len();
+    if let Some((f, end)) = decode(out) {
+        if let Some(t) = fast_time(bytes, &f) {
+            buf.commit(t, fast_kind(&f), start);
+            return Some((f, t, end));
         }
     }
-    buf.text_for(0).truncate(text_start);
+    buf.text_for(0).truncate(start);
     None
 }
 

@@ -497,8 +497,11 @@ impl<'a> SessionContext<'a> {
             return;
         }
         let index = TimeIndex::new(&self.outputs);
-        let mut concat: Vec<u32> = Vec::new();
-        let mut narrow: Vec<u8> = Vec::new();
+        // Sized once for the largest window there can be (all the output),
+        // rather than regrown window after window.
+        let total = self.out_narrow.all().len();
+        let mut concat: Vec<u32> = Vec::with_capacity(total);
+        let mut narrow: Vec<u8> = Vec::with_capacity(total);
         let mut picked: Vec<u32> = Vec::new();
         for i in 0..n {
             let lo = self.commands[i].end_ts;

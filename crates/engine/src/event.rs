@@ -146,6 +146,14 @@ impl EventBuf {
         &mut self.open
     }
 
+    /// The room [`text_for`](Self::text_for)`(bound)` leaves in the open
+    /// chunk (at least `bound`).
+    #[inline]
+    pub(crate) fn open_room(&mut self, bound: usize) -> usize {
+        let out = self.text_for(bound);
+        out.capacity() - out.len()
+    }
+
     /// Closes the open chunk (when it holds text) and opens one with room
     /// for at least `bound`, twice the last one's up to [`MAX_CHUNK`].
     #[cold]

@@ -188,6 +188,39 @@ proptest! {
         check_grouping(&shard, &String::from_utf8_lossy(&shard));
     }
 
+    /// Texts longer than the room left in a session's open chunk (the
+    /// first chunk holds 1 Ki code points): the one-pass reader refuses
+    /// them and decodes them again with room for the whole line; escapes,
+    /// surrogate pairs and raw non-ASCII bytes on either side of the cut,
+    /// and a last line without a terminator.
+    #[test]
+    fn texts_past_the_open_chunk_equal_two_pass(
+        texts in proptest::collection::vec(
+            (proptest::collection::vec((0usize..6, 1usize..400), 0..12), any::<bool>()),
+            1..30,
+        ),
+        tail in any::<bool>(),
+    ) {
+        let pieces: [&[u8]; 6] = [b"a", br"\r\n", br"\u001b[0m", br"\u00e9", b"\xC3\xA9", br"\ud83d\ude00"];
+        let mut shard = Vec::new();
+        for (k, (parts, second)) in texts.iter().enumerate() {
+            let sid: &[u8] = if *second { b"s-2" } else { b"s-1" };
+            shard.extend_from_slice(br#"{"sid":""#);
+            shard.extend_from_slice(sid);
+            shard.extend_from_slice(format!(r#"","t":{k}.5,"ch":"o","d":""#).as_bytes());
+            for &(piece, times) in parts {
+                for _ in 0..times {
+                    shard.extend_from_slice(pieces[piece]);
+                }
+            }
+            shard.extend_from_slice(b"\"}");
+            if k + 1 < texts.len() || tail {
+                shard.push(b'\n');
+            }
+        }
+        check_grouping(&shard, "long texts");
+    }
+
     #[test]
     fn mutated_event_lines_fast_equals_slow(
         pos in 0usize..80,

@@ -1,9 +1,10 @@
 //! cognitive.* primitives (engine.md §5.11–5.21).
 
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 
 use super::{by_commands, emit, Emitted};
-use crate::context::SessionContext;
+use crate::context::{Fnv, SessionContext};
 use crate::honest::{honest, near_any};
 use crate::lexicon::HELP_TOKENS;
 use crate::profile::Profile;
@@ -12,12 +13,35 @@ use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
 
+/// Token ids index `ctx.tokens` (interned per session), so a bitmap of
+/// that size replaces a hash set.
 fn distinct_tokens(ctx: &SessionContext<'_>) -> usize {
+    let mut seen = TokenSet::new(ctx);
     ctx.commands
         .iter()
-        .map(|c| c.token_id)
-        .collect::<HashSet<_>>()
-        .len()
+        .filter(|c| seen.insert(c.token_id))
+        .count()
+}
+
+/// The token ids seen so far: one flag per interned token of the session.
+struct TokenSet(Vec<bool>);
+
+impl TokenSet {
+    fn new(ctx: &SessionContext<'_>) -> Self {
+        TokenSet(vec![false; ctx.tokens.len()])
+    }
+
+    fn contains(&self, id: usize) -> bool {
+        self.0.get(id).copied().unwrap_or(false)
+    }
+
+    /// `true` when `id` was not seen yet (as `HashSet::insert`).
+    fn insert(&mut self, id: usize) -> bool {
+        if id >= self.0.len() {
+            self.0.resize(id + 1, false);
+        }
+        !std::mem::replace(&mut self.0[id], true)
+    }
 }
 
 /// §5.11 (D-CONF in `behave-0.1.4`).
@@ -67,7 +91,7 @@ fn loop_share(ctx: &SessionContext<'_>) -> f64 {
     if n < 2 {
         return 0.0;
     }
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut seen: HashSet<(usize, usize), BuildHasherDefault<Fnv>> = HashSet::default();
     let mut loops = 0usize;
     for w in ctx.commands.windows(2) {
         let (a, b) = (w[0].token_id, w[1].token_id);
@@ -266,11 +290,11 @@ pub(crate) fn exploration_style(ctx: &SessionContext<'_>, p: Profile) -> R {
     }
     let h: Vec<usize> = ctx.commands.iter().map(|c| c.token_id).collect();
     let rep = 1.0 - distinct_tokens(ctx) as f64 / n as f64;
-    let mut seen = HashSet::new();
+    let mut seen = TokenSet::new(ctx);
     seen.insert(h[0]);
     let mut backtracks = 0usize;
     for i in 1..n {
-        if h[i] != h[i - 1] && seen.contains(&h[i]) {
+        if h[i] != h[i - 1] && seen.contains(h[i]) {
             backtracks += 1;
         }
         seen.insert(h[i]);

@@ -351,10 +351,17 @@ impl Scanner<'_> {
     /// [`string`](Self::string) does and decoded as [`decode_string`] does,
     /// in one pass. `None` where `string` would fail; on the first byte
     /// >= 0x80 the rest is scanned and decoded the general way.
+    ///
+    /// Also `None` when the text would outgrow `out`'s capacity: growing
+    /// it would copy the whole text chunk (see [`crate::EventBuf`]), so
+    /// such a line is left to the general path, which opens a chunk of
+    /// the line's size. A string decodes to at most as many code points as
+    /// it has bytes, so with room for the line's bytes this never happens.
     #[inline(always)]
     fn string_decoded(&mut self, out: &mut Vec<u32>) -> Option<()> {
         let b = self.b;
         let mut i = self.i;
+        let limit = out.capacity();
         loop {
             // Plain ASCII run: find its end 8 bytes at a time (the lowest
             // flagged byte of the SWAR masks is exact), then widen it in
@@ -372,7 +379,15 @@ impl Scanner<'_> {
                 i += 8;
             }
             if i > run {
+                if out.len() + (i - run) >= limit {
+                    return None;
+                }
                 out.extend(b[run..i].iter().map(|&c| u32::from(c)));
+            }
+            // From here on at most one code point is pushed per turn, and
+            // the guard above left room for one.
+            if out.len() >= limit {
+                return None;
             }
             let c = *b.get(i)?;
             match c {
@@ -420,6 +435,9 @@ impl Scanner<'_> {
                     let Ok(Val::Str { start, end, .. }) = self.string() else {
                         return None;
                     };
+                    if out.len() + (end - start) > limit {
+                        return None;
+                    }
                     decode_string(&b[start..end], out);
                     return Some(());
                 }
@@ -628,12 +646,7 @@ impl Scanner<'_> {
         let mut i = start;
         let mut w: u64 = 0;
         match b.get(i) {
-            Some(b'1'..=b'9') => {
-                while let Some(&c @ b'0'..=b'9') = b.get(i) {
-                    w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-                    i += 1;
-                }
-            }
+            Some(b'1'..=b'9') => i = digit_run(b, i, &mut w),
             Some(b'0') => i += 1,
             _ => return self.number_only(),
         }
@@ -643,10 +656,7 @@ impl Scanner<'_> {
         if b.get(i) == Some(&b'.') && matches!(b.get(i + 1), Some(b'0'..=b'9')) {
             i += 1;
             let frac_start = i;
-            while let Some(&c @ b'0'..=b'9') = b.get(i) {
-                w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-                i += 1;
-            }
+            i = digit_run(b, i, &mut w);
             k = i - frac_start;
             float = true;
         }
@@ -838,6 +848,65 @@ impl Scanner<'_> {
 
 const LOW: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The end of the run of ASCII digits at `b[i..]`, folding them into `w`
+/// as `w = w * 10 + digit` per digit (wrapping, as the digit-by-digit
+/// loop would: both are the same value mod 2^64). Eight bytes at a time
+/// (SWAR): the lowest non-digit byte of a word is found exactly (every
+/// byte below it is a digit, so no borrow or carry reaches it), and the
+/// digits before it are combined by three multiplies.
+#[inline(always)]
+fn digit_run(b: &[u8], mut i: usize, w: &mut u64) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(a);
+        // High bit set in a byte below `0`, above `9`, or >= 0x80.
+        let non_digit = (x.wrapping_sub(LOW * 0x30) | x.wrapping_add(LOW * 0x46) | x) & HIGH;
+        let n = if non_digit == 0 {
+            8
+        } else {
+            (non_digit.trailing_zeros() / 8) as usize
+        };
+        if n > 0 {
+            // The n digits' values in the top n bytes, zeros (leading
+            // zero digits) below them.
+            let d = (x.wrapping_sub(LOW * 0x30)) << (8 * (8 - n) as u32);
+            *w = w.wrapping_mul(POW10_U64[n]).wrapping_add(eight_digits(d));
+            i += n;
+        }
+        if n < 8 {
+            return i;
+        }
+    }
+    while let Some(&c @ b'0'..=b'9') = b.get(i) {
+        *w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+        i += 1;
+    }
+    i
+}
+
+/// The value of eight digit values (0..=9), the first in the lowest byte
+/// and most significant.
+#[inline(always)]
+fn eight_digits(d: u64) -> u64 {
+    let d = d.wrapping_mul(10).wrapping_add(d >> 8);
+    (((d & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32)))
+        .wrapping_add(((d >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
+        >> 32
+}
+
+static POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// Nonzero iff some byte of `w` is `"`, `\\` or below 0x20 (SWAR; bytes
 /// ≥ 0x80 are excluded from the "below" test).
@@ -1063,6 +1132,62 @@ mod short_decimal_tests {
             "0.1234567890123456",
         ] {
             assert_eq!(short_decimal(lit.as_bytes()), None, "{lit}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod digit_run_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The digit-by-digit loop `digit_run` replaces.
+    fn naive(b: &[u8], mut i: usize) -> (usize, u64) {
+        let mut w = 0u64;
+        while let Some(&c @ b'0'..=b'9') = b.get(i) {
+            w = w.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            i += 1;
+        }
+        (i, w)
+    }
+
+    fn check(b: &[u8], i: usize, seed: u64) -> Result<(), TestCaseError> {
+        let (end, w) = naive(b, i);
+        let mut got = seed;
+        let got_end = digit_run(b, i, &mut got);
+        let mut want = seed;
+        for &c in &b[i..end] {
+            want = want.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+        }
+        prop_assert_eq!(got_end, end);
+        prop_assert_eq!(got, want);
+        if seed == 0 {
+            prop_assert_eq!(got, w);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20000))]
+        /// Digit runs of every length (wrapping past 19 digits) followed
+        /// by any byte, digits' neighbours (`/`, `:`) and bytes >= 0x80
+        /// included, from any start and any running value.
+        #[test]
+        fn equals_the_digit_loop(
+            digits in proptest::collection::vec(b'0'..=b'9', 0..40),
+            tail in proptest::collection::vec(any::<u8>(), 0..12),
+            near in prop_oneof![Just(b'/'), Just(b':'), Just(0x80u8), Just(0xB9u8), Just(0xBAu8), Just(0xFFu8), Just(b'.')],
+            lead in 0usize..3,
+            seed in any::<u64>(),
+        ) {
+            let mut b: Vec<u8> = vec![b'x'; lead];
+            b.extend_from_slice(&digits);
+            b.push(near);
+            b.extend_from_slice(&tail);
+            check(&b, lead, seed)?;
+            check(&b, lead, 0)?;
+            // The same run with nothing after it.
+            check(&b[..lead + digits.len()], lead, seed)?;
         }
     }
 }

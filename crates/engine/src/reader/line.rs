@@ -170,8 +170,10 @@ pub(crate) fn fast_event_into(line: &[u8], buf: &mut EventBuf) -> Option<(FastEv
 }
 
 /// Room ensured for an event's text before [`fast_event_strict_into`]
-/// decodes it (its line's length is not known yet): longer texts grow the
-/// open chunk, which stays correct.
+/// decodes it (its line's length is not known yet). A text that does not
+/// fit the open chunk's room is refused by the decoder and decoded again
+/// with room for its whole line (growing the chunk instead would copy all
+/// the text already in it).
 const STRICT_TEXT_ROOM: usize = 512;
 
 /// [`fast_event_strict`] onto the end of `buf`: the event of the line at
@@ -184,7 +186,21 @@ pub(crate) fn fast_event_strict_into(
     known_sid: Option<usize>,
     buf: &mut EventBuf,
 ) -> Option<(FastEvent, usize)> {
-    fast_decode_into(shard, STRICT_TEXT_ROOM, buf, |out| {
+    let room = buf.open_room(STRICT_TEXT_ROOM);
+    let first = fast_decode_into(shard, STRICT_TEXT_ROOM, buf, |out| {
+        fast_event_strict(shard, start, known_sid, out)
+    });
+    if let Some((f, _, end)) = first {
+        return Some((f, end));
+    }
+    // Refused, perhaps only for room: a string holds no raw line break,
+    // so the bytes up to the next one bound its decoded length.
+    let tail = shard.get(start..).unwrap_or(&[]);
+    let line = memchr::memchr2(b'\n', b'\r', tail).unwrap_or(tail.len());
+    if line <= room {
+        return None;
+    }
+    fast_decode_into(shard, line, buf, |out| {
         fast_event_strict(shard, start, known_sid, out)
     })
     .map(|(f, _, end)| (f, end))

@@ -500,9 +500,11 @@ impl<'a> SessionContext<'a> {
         // Sized once for the largest window there can be (all the output),
         // rather than regrown window after window.
         let total = self.out_narrow.all().len();
-        let mut concat: Vec<u32> = Vec::with_capacity(total);
+        let mut concat: Vec<u32> = Vec::new();
         let mut narrow: Vec<u8> = Vec::with_capacity(total);
         let mut picked: Vec<u32> = Vec::new();
+        let mut taken: Vec<usize> = Vec::new();
+        let mut line: Vec<u32> = Vec::new();
         for i in 0..n {
             let lo = self.commands[i].end_ts;
             let hi = if i + 1 < n {
@@ -510,20 +512,17 @@ impl<'a> SessionContext<'a> {
             } else {
                 f64::INFINITY
             };
-            concat.clear();
             narrow.clear();
+            taken.clear();
             let mut bytes = 0u64;
-            let mut any = false;
             // `lo <= t < hi`: NaN bounds and NaN times select nothing.
             if !lo.is_nan() && !hi.is_nan() {
                 let outputs = &self.outputs;
                 let out_narrow = &self.out_narrow;
                 let mut take = |k: usize| {
-                    let ev = &outputs[k];
-                    bytes += ev.data.len() as u64;
-                    concat.extend_from_slice(ev.data);
+                    bytes += outputs[k].data.len() as u64;
                     narrow.extend_from_slice(out_narrow.get(k));
-                    any = true;
+                    taken.push(k);
                 };
                 match &index {
                     None => {
@@ -537,16 +536,26 @@ impl<'a> SessionContext<'a> {
                     }
                 }
             }
-            if !any {
+            if taken.is_empty() {
                 continue;
             }
-            strip_ansi_pair(&mut concat, &mut narrow);
-            let text: &[u32] = &concat;
+            let before = self.prompt_classes.len();
+            // An all-ASCII window (the usual case) is its narrow bytes: the
+            // code points are not copied at all.
+            if narrow.is_ascii() {
+                strip_ansi_narrow(&mut narrow);
+                extract_prompt_classes_ascii(profile, &narrow, &mut line, &mut self.prompt_classes);
+            } else {
+                concat.clear();
+                for &k in &taken {
+                    concat.extend_from_slice(self.outputs[k].data);
+                }
+                strip_ansi_pair(&mut concat, &mut narrow);
+                extract_prompt_classes_for(profile, &concat, &narrow, &mut self.prompt_classes);
+            }
             let cmd = &mut self.commands[i];
             cmd.output_bytes = bytes;
             cmd.errored = detect_error_narrow(&narrow);
-            let before = self.prompt_classes.len();
-            extract_prompt_classes_for(profile, text, &narrow, &mut self.prompt_classes);
             cmd.followed_by_prompt = self.prompt_classes.len() > before;
         }
     }
@@ -921,10 +930,54 @@ pub(crate) fn strip_ansi_in_place(buf: &mut Vec<u32>) {
 /// [`Narrow`]) and removed from both, so both stay aligned. `nb` must be
 /// the narrow form of `buf`; if the lengths differ both are left as they are.
 pub(crate) fn strip_ansi_pair(buf: &mut Vec<u32>, nb: &mut Vec<u8>) {
-    const E: u8 = 0x1B;
     if buf.len() != nb.len() {
         return;
     }
+    strip_ansi_core(nb, buf);
+}
+
+/// [`strip_ansi_pair`] on a narrow text alone: when the text is all ASCII
+/// its narrow form is the text itself, and no code point copy is needed.
+pub(crate) fn strip_ansi_narrow(nb: &mut Vec<u8>) {
+    strip_ansi_core(nb, &mut ());
+}
+
+/// What the ANSI scanner moves along with the narrow bytes it strips: the
+/// code points they stand for, or nothing.
+trait StripCompanion {
+    fn move_run(&mut self, from: usize, len: usize, to: usize);
+    fn move_one(&mut self, from: usize, to: usize);
+    fn truncate_to(&mut self, len: usize);
+}
+
+impl StripCompanion for Vec<u32> {
+    #[inline]
+    fn move_run(&mut self, from: usize, len: usize, to: usize) {
+        self.copy_within(from..from + len, to);
+    }
+    #[inline]
+    fn move_one(&mut self, from: usize, to: usize) {
+        self[to] = self[from];
+    }
+    #[inline]
+    fn truncate_to(&mut self, len: usize) {
+        self.truncate(len);
+    }
+}
+
+impl StripCompanion for () {
+    #[inline]
+    fn move_run(&mut self, _: usize, _: usize, _: usize) {}
+    #[inline]
+    fn move_one(&mut self, _: usize, _: usize) {}
+    #[inline]
+    fn truncate_to(&mut self, _: usize) {}
+}
+
+/// The scanner behind [`strip_ansi_pair`] and [`strip_ansi_narrow`];
+/// `buf`, when it is a text, has `nb`'s length.
+fn strip_ansi_core(nb: &mut Vec<u8>, buf: &mut impl StripCompanion) {
+    const E: u8 = 0x1B;
     let Some(first) = memchr::memchr(E, nb) else {
         return;
     };
@@ -936,7 +989,7 @@ pub(crate) fn strip_ansi_pair(buf: &mut Vec<u32>, nb: &mut Vec<u8>) {
         if c != E {
             // Move the whole run up to the next ESC at once.
             let run = memchr::memchr(E, &nb[i..]).unwrap_or(n - i);
-            buf.copy_within(i..i + run, w);
+            buf.move_run(i, run, w);
             nb.copy_within(i..i + run, w);
             w += run;
             i += run;
@@ -974,14 +1027,14 @@ pub(crate) fn strip_ansi_pair(buf: &mut Vec<u32>, nb: &mut Vec<u8>) {
         match end {
             Some(j) => i = j,
             None => {
-                buf[w] = buf[i];
+                buf.move_one(i, w);
                 nb[w] = c;
                 w += 1;
                 i += 1;
             }
         }
     }
-    buf.truncate(w);
+    buf.truncate_to(w);
     nb.truncate(w);
 }
 
@@ -1065,21 +1118,64 @@ pub(crate) fn extract_prompt_classes_for(
     if profile == Profile::Decnet12 {
         return extract_prompt_classes(text, narrow, out);
     }
-    for_each_line(text, narrow, |line| {
-        let s = text::rstrip(line);
-        let Some(&last) = s.last() else {
+    for_each_line(text, narrow, |line| behave_prompt_line(line, out));
+}
+
+/// `behave-0.1.4`'s test of one line (D-PROMPT).
+fn behave_prompt_line(line: &[u32], out: &mut Vec<PromptClass>) {
+    let s = text::rstrip(line);
+    let Some(&last) = s.last() else {
+        return;
+    };
+    let shaped = has_ps1_shape(s) && !angle_bracket_address(s);
+    let ok = match last {
+        0x24 | 0x23 => (line.len() > s.len() && line[s.len()] == 0x20) || shaped,
+        0x25 | 0x3E => shaped,
+        _ => false,
+    };
+    if ok {
+        out.push(classify_prompt(last, line));
+    }
+}
+
+/// `decnet-1.2`'s test of one line (§3.7.2).
+fn decnet_prompt_line(line: &[u32], out: &mut Vec<PromptClass>) {
+    if let Some(suffix) = detect_prompt_suffix(line) {
+        out.push(classify_prompt(suffix, line));
+    }
+}
+
+/// [`extract_prompt_classes_for`] on an all-ASCII text given as its
+/// narrow form (which then is the text, byte for byte). Both profiles
+/// accept only a line whose right-stripped end is `$`, `#`, `%` or `>`:
+/// lines are split and tested for that on the bytes, and only such a line
+/// is widened (into `line`) and classified the usual way.
+pub(crate) fn extract_prompt_classes_ascii(
+    profile: Profile,
+    nb: &[u8],
+    line: &mut Vec<u32>,
+    out: &mut Vec<PromptClass>,
+) {
+    let mut each = |l: &[u8]| {
+        let Some(e) = l.iter().rposition(|&b| !text::is_py_space(u32::from(b))) else {
             return;
         };
-        let shaped = has_ps1_shape(s) && !angle_bracket_address(s);
-        let ok = match last {
-            0x24 | 0x23 => (line.len() > s.len() && line[s.len()] == 0x20) || shaped,
-            0x25 | 0x3E => shaped,
-            _ => false,
-        };
-        if ok {
-            out.push(classify_prompt(last, line));
+        if !matches!(l[e], b'$' | b'#' | b'%' | b'>') {
+            return;
         }
-    });
+        line.clear();
+        line.extend(l.iter().map(|&b| u32::from(b)));
+        match profile {
+            Profile::Decnet12 => decnet_prompt_line(line, out),
+            Profile::Behave014 => behave_prompt_line(line, out),
+        }
+    };
+    let mut start = 0;
+    for p in memchr::memchr_iter(b'\n', nb) {
+        each(&nb[start..p]);
+        start = p + 1;
+    }
+    each(&nb[start..]);
 }
 
 /// `text.split(|&c| c == 0x0A)`, each piece passed to `f` in order. The
@@ -1119,11 +1215,7 @@ pub(crate) fn extract_prompt_classes(text: &[u32], narrow: &[u8], out: &mut Vec<
     if text.is_empty() {
         return;
     }
-    for_each_line(text, narrow, |line| {
-        if let Some(suffix) = detect_prompt_suffix(line) {
-            out.push(classify_prompt(suffix, line));
-        }
-    });
+    for_each_line(text, narrow, |line| decnet_prompt_line(line, out));
 }
 
 fn detect_prompt_suffix(line: &[u32]) -> Option<u32> {

@@ -1277,6 +1277,51 @@ mod tests {
     use crate::text::cps;
 
     #[test]
+    fn ascii_prompt_path_equals_the_code_point_path() {
+        // ASCII texts built from prompt shapes, suffixes, Python
+        // whitespace (\x0b, \x1c..\x1f included), escapes and newlines:
+        // the narrow-only path gives the same classes, in the same order,
+        // as the code point path, for both profiles; stripping the narrow
+        // text alone gives the pair strip's bytes.
+        let pieces: [&str; 16] = [
+            "root@web01:~# ",
+            "$",
+            "#",
+            "%",
+            ">",
+            " ",
+            "\n",
+            "\x0b",
+            "\x1c",
+            "\x1f",
+            "PS C:\\> ",
+            "C:\\Users>",
+            "a<b@c>",
+            "\x1b[0m",
+            "user@host",
+            "x.y-z",
+        ];
+        let mut next = crate::xorshift(0x5EED_1234);
+        let mut line = Vec::new();
+        for _ in 0..5000 {
+            let n = (next() % 12) as usize;
+            let text: String = (0..n).map(|_| pieces[(next() % 16) as usize]).collect();
+            let mut cp = cps(&text);
+            let mut nb: Vec<u8> = text.bytes().collect();
+            let mut alone = nb.clone();
+            strip_ansi_pair(&mut cp, &mut nb);
+            strip_ansi_narrow(&mut alone);
+            assert_eq!(alone, nb, "{text:?}");
+            for profile in [Profile::Decnet12, Profile::Behave014] {
+                let (mut want, mut got) = (Vec::new(), Vec::new());
+                extract_prompt_classes_for(profile, &cp, &nb, &mut want);
+                extract_prompt_classes_ascii(profile, &nb, &mut line, &mut got);
+                assert_eq!(got, want, "{profile:?} {text:?}");
+            }
+        }
+    }
+
+    #[test]
     fn ansi_strip_spec_example() {
         let s = cps("\x1b[01;32mA\x1b[0m\x1b]0;t\x07B\x1b]0;u\x1b\\C\x1bMD\x1b[E\x1b(B");
         let mut out = Vec::new();

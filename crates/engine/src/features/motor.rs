@@ -255,7 +255,9 @@ impl SimHash {
 /// flights, and the SimHash does not depend on the order of the digraphs.
 pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     let behave = p == Profile::Behave014;
-    let mut flights: Vec<(u32, u32, f64)> = Vec::new();
+    // `(a << 32 | b, flight)`: one integer key per digraph, so grouping is
+    // one sort on plain `u64`s.
+    let mut flights: Vec<(u64, f64)> = Vec::new();
     let mut prev: Option<(f64, u32)> = None;
     for ev in &ctx.inputs {
         if ev.data.len() != 1 || (behave && (ev.data[0] < 0x20 || ev.data[0] == 0x7F)) {
@@ -266,7 +268,7 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
         if let Some((t0, c0)) = prev {
             let dt = ev.t - t0;
             if 0.0 < dt && dt <= IKI_THINK_MAX_S {
-                flights.push((c0, c, dt));
+                flights.push(((u64::from(c0) << 32) | u64::from(c), dt));
             }
         }
         prev = Some((ev.t, c));
@@ -275,8 +277,8 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     if samples < MIN_DIGRAPH_SAMPLES {
         return Ok(None);
     }
-    flights.sort_unstable_by_key(|f| (u64::from(f.0) << 32) | u64::from(f.1));
-    let same = |x: &(u32, u32, f64), y: &(u32, u32, f64)| x.0 == y.0 && x.1 == y.1;
+    flights.sort_unstable_by_key(|f| f.0);
+    let same = |x: &(u64, f64), y: &(u64, f64)| x.0 == y.0;
     let d = 1 + flights.windows(2).filter(|w| !same(&w[0], &w[1])).count();
     if d < MIN_DIGRAPHS_FOR_SIMHASH {
         return Ok(None);
@@ -286,13 +288,13 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     let mut solid = 0usize;
     for group in flights.chunk_by(same) {
         dts.clear();
-        dts.extend(group.iter().map(|f| f.2));
+        dts.extend(group.iter().map(|f| f.1));
         let m = median_in_place(&mut dts);
         let bucket = DIGRAPH_FLIGHT_BUCKETS_S
             .iter()
             .position(|&e| m < e)
             .unwrap_or(DIGRAPH_FLIGHT_BUCKETS_S.len());
-        let (a, b) = (group[0].0, group[0].1);
+        let (a, b) = ((group[0].0 >> 32) as u32, group[0].0 as u32);
         hash.add_digraph(a, b, bucket as u32, group.len() as u64);
         if group.len() >= 2 {
             solid += 1;

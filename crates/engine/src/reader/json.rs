@@ -190,14 +190,11 @@ fn scan_event<const STRICT: bool>(
     data: Option<&mut Vec<u32>>,
 ) -> Option<(FastEvent, usize)> {
     let mut p = Scanner { b, i: start };
-    if p.lit(b"{\"sid\":\"").is_none() {
-        if STRICT {
-            return None;
-        }
+    p.exact_or::<STRICT>(b"{\"sid\":\"", |p| {
         p.lit(b"{\"sid\"")?;
         p.colon()?;
-        p.lit(b"\"")?;
-    }
+        p.lit(b"\"")
+    })?;
     let (sid_start, sid_end) = match known_sid {
         Some(n) => {
             let s = p.i;
@@ -216,42 +213,23 @@ fn scan_event<const STRICT: bool>(
             _ => return None,
         },
     };
-    if p.lit(b",\"t\":").is_none() {
-        if STRICT {
-            return None;
-        }
-        p.comma()?;
-        p.lit(b"\"t\"")?;
-        p.colon()?;
-    }
+    p.exact_or::<STRICT>(b",\"t\":", |p| p.comma_key(b"\"t\""))?;
     // NaN / Infinity / booleans go the slow way.
     if !matches!(p.peek(), Some(b'-' | b'0'..=b'9')) || p.b.get(p.i + 1) == Some(&b'I') {
         return None;
     }
     let (t_start, t_end, t_float, t_value) = p.time_number()?;
-    if p.lit(b",\"ch\":").is_none() {
-        if STRICT {
-            return None;
-        }
-        p.comma()?;
-        p.lit(b"\"ch\"")?;
-        p.colon()?;
-    }
+    p.exact_or::<STRICT>(b",\"ch\":", |p| p.comma_key(b"\"ch\""))?;
     let input = match p.b.get(p.i..p.i + 3)? {
         b"\"i\"" => true,
         b"\"o\"" => false,
         _ => return None,
     };
     p.i += 3;
-    if p.lit(b",\"d\":\"").is_none() {
-        if STRICT {
-            return None;
-        }
-        p.comma()?;
-        p.lit(b"\"d\"")?;
-        p.colon()?;
-        p.lit(b"\"")?;
-    }
+    p.exact_or::<STRICT>(b",\"d\":\"", |p| {
+        p.comma_key(b"\"d\"")?;
+        p.lit(b"\"")
+    })?;
     match data {
         Some(out) => {
             p.string_decoded(out)?;
@@ -347,6 +325,33 @@ impl Scanner<'_> {
         Some(())
     }
 
+    /// `,` `key` `:` with whitespace around each (fast path).
+    #[inline(always)]
+    fn comma_key(&mut self, key: &[u8]) -> Option<()> {
+        self.comma()?;
+        self.lit(key)?;
+        self.colon()
+    }
+
+    /// A fixed run of [`scan_event`]: `exact` as the recorder writes it
+    /// (one compare; nothing is consumed on a mismatch), else `tolerant`,
+    /// the same tokens with whitespace between them; in `STRICT` mode a
+    /// mismatch refuses the line (the whitespace may be a line break).
+    #[inline(always)]
+    fn exact_or<const STRICT: bool>(
+        &mut self,
+        exact: &[u8],
+        tolerant: impl FnOnce(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        if self.lit(exact).is_some() {
+            return Some(());
+        }
+        if STRICT {
+            return None;
+        }
+        tolerant(self)
+    }
+
     /// Fast path: a string body after the opening quote, validated as
     /// [`string`](Self::string) does and decoded as [`decode_string`] does,
     /// in one pass. `None` where `string` would fail; on the first byte
@@ -354,9 +359,10 @@ impl Scanner<'_> {
     ///
     /// Also `None` when the text would outgrow `out`'s capacity: growing
     /// it would copy the whole text chunk (see [`crate::EventBuf`]), so
-    /// such a line is left to the general path, which opens a chunk of
-    /// the line's size. A string decodes to at most as many code points as
-    /// it has bytes, so with room for the line's bytes this never happens.
+    /// the caller decodes the line again with room for all of it
+    /// (`line::fast_event_strict_into`). A string decodes to at most as
+    /// many code points as it has bytes, so with room for the line's bytes
+    /// this never happens.
     #[inline(always)]
     fn string_decoded(&mut self, out: &mut Vec<u32>) -> Option<()> {
         let b = self.b;

@@ -14,16 +14,18 @@
 #   $OURS_BENCH_CMD    a command taking the shard path last and printing one
 #                      JSON line {"sessions", "events", "seconds"};
 #   the engine bench   crates/engine/benches/pipeline.rs (in-memory pipeline:
-#                      sid index + per-session events + extract_session, rates
-#                      from on-CPU time), built with `cargo bench --no-run` and
+#                      one-pass grouping by sid + extract_session, rates from
+#                      the best round's on-CPU time, CLOCK_THREAD_CPUTIME_ID),
+#                      built with `cargo bench --no-run` and
 #                      run pinned with DECNET_BENCH_SHARD=SHARD,
 #                      DECNET_BENCH_ROUNDS=$BENCH_REPEAT (default 3);
 #   the release CLI    `decnet-profiler extract` with stdout to /dev/null, best
 #                      of $BENCH_REPEAT wall times; includes process start and
 #                      JSON output, so it understates our engine (flagged).
 # Reference side: scripts/oracle/bench_reference.py (read + group + extract,
-# on-CPU time of its thread, best of $BENCH_REF_REPEAT (default 1); imports
-# and interpreter start excluded).
+# on-CPU time of its thread (time.thread_time), best of $BENCH_REF_REPEAT
+# (default: $BENCH_REPEAT, so both sides get as many rounds); imports and
+# interpreter start excluded).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="$ROOT/../shared"
@@ -79,6 +81,6 @@ if [ -z "$ours_json" ]; then
     ours_how="$BIN extract, stdout to /dev/null, best of $REPEAT wall times (includes process start + JSON output)"
 fi
 
-ref_json="$("${PIN[@]}" python3 "$ROOT/scripts/oracle/bench_reference.py" --repeat "${BENCH_REF_REPEAT:-1}" "$shard")"
+ref_json="$("${PIN[@]}" python3 "$ROOT/scripts/oracle/bench_reference.py" --repeat "${BENCH_REF_REPEAT:-$REPEAT}" "$shard")"
 
 python3 "$HELP" report "$ours_json" "$ref_json" "$ours_how"

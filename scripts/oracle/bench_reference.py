@@ -50,6 +50,7 @@ def main() -> int:
         "observations": n_obs,
         "seconds": dt,
         "wall_seconds": wall,
+        "rounds": max(1, a.repeat),
         "sessions_per_s": n_sess / dt if dt else 0.0,
         "events_per_s": n_ev / dt if dt else 0.0,
     }))

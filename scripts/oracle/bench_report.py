@@ -83,8 +83,8 @@ def report(ours_s: str, ref_s: str, how: str) -> int:
         print(f"{name:<10} {n:>9} {e:>10} {s:>9.3f} {sps:>12.1f} {eps:>13.0f}")
     print(f"ratio ours/reference: {rows[0][4] / rows[1][4]:.1f}x sessions/s, {rows[0][5] / rows[1][5]:.1f}x events/s")
     print(f"ours measured as: {how}")
-    print(f"reference measured as: scripts/oracle/bench_reference.py (in-memory, on-CPU time; "
-          f"wall {ref.get('wall_seconds', float('nan')):.3f} s)")
+    print(f"reference measured as: scripts/oracle/bench_reference.py (in-memory, on-CPU time, "
+          f"best of {ref.get('rounds', 1)}; wall {ref.get('wall_seconds', float('nan')):.3f} s)")
     return 0
 
 

@@ -7,8 +7,9 @@
 //! Shard: `$DECNET_BENCH_SHARD` if set, else the calibration shards and
 //! `vectors/random-seed1.jsonl` from `../shared/corpus`, concatenated.
 //! Prints sessions/s and events/s for the reader alone and for the whole
-//! pipeline (best of `$DECNET_BENCH_ROUNDS`, default 5). `$DECNET_BENCH_ONLY`:
-//! run only the benches whose name starts with it (e.g. `pipeline (+`).
+//! pipeline (the best of `$DECNET_BENCH_ROUNDS` rounds, default 5, by on-CPU
+//! time). `$DECNET_BENCH_ONLY`: run only the benches whose name starts with
+//! it (e.g. `pipeline (+`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -106,11 +107,15 @@ fn extract(sid: &[u32], events: &EventBuf) -> usize {
     extract_session_at(events, &params, None).map_or(0, |o| o.len())
 }
 
-/// This thread's on-CPU time (Linux `schedstat`, ns): the machine may be
-/// shared, so wall-clock alone overstates the cost.
+/// This thread's on-CPU time (ns), from `CLOCK_THREAD_CPUTIME_ID`: the
+/// machine may be shared, so wall-clock alone overstates the cost, and
+/// `/proc/thread-self/schedstat` only moves at scheduler ticks (too coarse
+/// for one round). The reference side reads the same clock.
 fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    let s = u64::try_from(t.tv_sec).ok()?;
+    let ns = u64::try_from(t.tv_nsec).ok()?;
+    Some(s * 1_000_000_000 + ns)
 }
 
 fn bench(name: &str, bytes: &[u8], mode: Mode, rounds: usize) {
@@ -121,23 +126,29 @@ fn bench(name: &str, bytes: &[u8], mode: Mode, rounds: usize) {
             return;
         }
     }
+    // Best round by on-CPU time (as the reference side takes its best
+    // round by `time.thread_time`), and best wall time on its own.
     let mut best = Duration::MAX;
+    let mut best_cpu: Option<Duration> = None;
     let mut last = None;
-    let cpu0 = cpu_ns();
     for _ in 0..rounds {
+        let cpu0 = cpu_ns();
         let t = Instant::now();
         let r = run(bytes, mode);
         best = best.min(t.elapsed());
+        if let (Some(a), Some(b)) = (cpu0, cpu_ns()) {
+            if b > a {
+                let c = Duration::from_nanos(b - a);
+                best_cpu = Some(best_cpu.map_or(c, |x| x.min(c)));
+            }
+        }
         last = Some(r);
     }
-    let cpu = match (cpu0, cpu_ns()) {
-        (Some(a), Some(b)) if b > a => Some(Duration::from_nanos((b - a) / rounds as u64)),
-        _ => None,
-    };
+    let cpu = best_cpu;
     let Some(r) = last else { return };
     let wall = best.as_secs_f64();
     println!("{name}: best wall {:.3} ms", wall * 1e3);
-    // Rates from on-CPU time per round when available, else best wall.
+    // Rates from the best round's on-CPU time when available, else best wall.
     let s = cpu.map_or(wall, |c| c.as_secs_f64());
     println!(
         "{name:<22} (cpu) {:>6} sessions {:>9} events {:>7} obs  {:>9.3} ms  {:>11.0} sessions/s  {:>12.0} events/s  {:>7.1} MB/s",

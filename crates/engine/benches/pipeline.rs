@@ -144,12 +144,11 @@ fn bench(name: &str, bytes: &[u8], mode: Mode, rounds: usize) {
         }
         last = Some(r);
     }
-    let cpu = best_cpu;
     let Some(r) = last else { return };
     let wall = best.as_secs_f64();
     println!("{name}: best wall {:.3} ms", wall * 1e3);
     // Rates from the best round's on-CPU time when available, else best wall.
-    let s = cpu.map_or(wall, |c| c.as_secs_f64());
+    let s = best_cpu.map_or(wall, |c| c.as_secs_f64());
     println!(
         "{name:<22} (cpu) {:>6} sessions {:>9} events {:>7} obs  {:>9.3} ms  {:>11.0} sessions/s  {:>12.0} events/s  {:>7.1} MB/s",
         r.sessions,

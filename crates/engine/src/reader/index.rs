@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::keystroke::keystroke_into;
 use super::line::{
     fast_event_into, fast_event_strict_into, parse_event_into, read_line_into, scan_line, LineKind,
     SkipReason,
@@ -463,7 +464,7 @@ fn sid_key(sid: &[u32], out: &mut Vec<u8>) {
 /// per session, the bounded-memory way) gives.
 pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
     let mut sessions: Vec<(GroupedSession, bool)> = Vec::new();
-    let mut by_sid: HashMap<Vec<u8>, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
+    let mut by_sid: BySid = HashMap::default();
     let mut sid = Text::new();
     let mut key: Vec<u8> = Vec::new();
     // A line's event when its session is not known yet, or its events are
@@ -492,13 +493,13 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             });
             // Else the session named by the raw bytes up to the next quote
             // (a hint: the fast path validates the sid).
-            let known = same.or_else(|| {
+            let known = same.map(|(i, n)| (i, n, true)).or_else(|| {
                 let r = peek_sid(&shard[pos..])?;
                 by_sid
                     .get(&shard[pos + r.start..pos + r.end])
-                    .map(|&i| (i, r.len()))
+                    .map(|&(i, plain)| (i, r.len(), plain))
             });
-            if let Some((i, n)) = known {
+            if let Some((i, n, plain)) = known {
                 let (s, has_body) = &mut sessions[i];
                 spare.clear();
                 let dest = if s.status == SessionStatus::Ok {
@@ -506,6 +507,18 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
                 } else {
                     &mut spare
                 };
+                // The usual keystroke or echo first, without the scanner
+                // (it refuses anything else). Its sid bytes are the
+                // previous line's, or a known key that is a plain JSON
+                // string by itself, so they need no validation.
+                if plain {
+                    if let Some(end) = keystroke_into(shard, sid_at + n, dest) {
+                        *has_body = true;
+                        last = Some((i, sid_at..sid_at + n));
+                        pos = line_after(shard, end);
+                        continue;
+                    }
+                }
                 let hint = same.map(|_| n);
                 if let Some((f, end)) = fast_event_strict_into(shard, pos, hint, dest) {
                     *has_body = true;
@@ -547,7 +560,7 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
             // The recorder's shape with whitespace between tokens.
             let raw = line_start + f.sid_start..line_start + f.sid_end;
             let i = match by_sid.get(&shard[raw.clone()]) {
-                Some(&i) => i,
+                Some(&(i, _)) => i,
                 None => {
                     sid.clear();
                     sid.extend(shard[raw.clone()].iter().map(|&b| u32::from(b)));
@@ -570,7 +583,7 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
         }
         sid_key(&sid, &mut key);
         let idx = match by_sid.get(&key[..]) {
-            Some(&i) => i,
+            Some(&(i, _)) => i,
             None => new_session(&mut sessions, &mut by_sid, &sid, key.clone()),
         };
         last = None;
@@ -603,17 +616,28 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
 /// call per line cost more than the comparison).
 #[inline]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let n = a.len();
+    if b.len() != n {
         return false;
     }
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    let word = |c: &[u8]| {
+    if n < 8 {
+        return a == b;
+    }
+    let word = |s: &[u8], i: usize| {
         let mut w = [0u8; 8];
-        w.copy_from_slice(c);
+        w.copy_from_slice(&s[i..i + 8]);
         u64::from_le_bytes(w)
     };
-    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q))
-        && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+    // Whole words, then the last eight bytes (overlapping the last word):
+    // no byte-wise tail.
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
 }
 
 /// Where the line whose content ends at `end` is followed by the next one
@@ -631,9 +655,13 @@ fn line_after(shard: &[u8], end: usize) -> usize {
 /// Events room a new session of [`group_sessions`] starts with.
 const NEW_SESSION_EVENTS: usize = 128;
 
+/// Raw sid bytes (see [`sid_key`]) → (session, the key is a plain JSON
+/// string by itself: printable ASCII, no backslash or quote).
+type BySid = HashMap<Vec<u8>, (usize, bool), BuildHasherDefault<FxHasher>>;
+
 fn new_session(
     sessions: &mut Vec<(GroupedSession, bool)>,
-    by_sid: &mut HashMap<Vec<u8>, usize, BuildHasherDefault<FxHasher>>,
+    by_sid: &mut BySid,
     sid: &[u32],
     key: Vec<u8>,
 ) -> usize {
@@ -647,7 +675,10 @@ fn new_session(
         },
         false,
     ));
-    by_sid.insert(key, i);
+    let plain = key
+        .iter()
+        .all(|&b| (0x20..=0x7F).contains(&b) && b != b'\\' && b != b'"');
+    by_sid.insert(key, (i, plain));
     i
 }
 

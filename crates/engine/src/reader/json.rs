@@ -852,8 +852,8 @@ impl Scanner<'_> {
     }
 }
 
-const LOW: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+pub(super) const LOW: u64 = 0x0101_0101_0101_0101;
+pub(super) const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The end of the run of ASCII digits at `b[i..]`, folding them into `w`
 /// as `w = w * 10 + digit` per digit (wrapping, as the digit-by-digit
@@ -895,7 +895,7 @@ fn digit_run(b: &[u8], mut i: usize, w: &mut u64) -> usize {
 /// The value of eight digit values (0..=9), the first in the lowest byte
 /// and most significant.
 #[inline(always)]
-fn eight_digits(d: u64) -> u64 {
+pub(super) fn eight_digits(d: u64) -> u64 {
     let d = d.wrapping_mul(10).wrapping_add(d >> 8);
     (((d & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32)))
         .wrapping_add(((d >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
@@ -917,7 +917,7 @@ static POW10_U64: [u64; 9] = [
 /// Nonzero iff some byte of `w` is `"`, `\\` or below 0x20 (SWAR; bytes
 /// ≥ 0x80 are excluded from the "below" test).
 #[inline]
-fn special_bytes(w: u64) -> u64 {
+pub(super) fn special_bytes(w: u64) -> u64 {
     let has_zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
     let quote = has_zero(w ^ (LOW * u64::from(b'"')));
     let backslash = has_zero(w ^ (LOW * u64::from(b'\\')));
@@ -979,7 +979,7 @@ pub fn decode_string(raw: &[u8], out: &mut Vec<u32>) {
 }
 
 #[inline]
-fn hex4(h: Option<&[u8]>) -> Option<u32> {
+pub(super) fn hex4(h: Option<&[u8]>) -> Option<u32> {
     let h = h?;
     let mut v = 0u32;
     let mut bad = 0u8;
@@ -1009,7 +1009,7 @@ static HEX_DIGIT: [u8; 256] = {
 
 /// What a one-character JSON escape (`\"`, `\n`, …) decodes to, by the
 /// byte after the backslash; 0 for `u` and for bytes that are no escape.
-static SIMPLE_ESCAPE: [u8; 256] = {
+pub(super) static SIMPLE_ESCAPE: [u8; 256] = {
     let mut t = [0u8; 256];
     t[b'"' as usize] = 0x22;
     t[b'\\' as usize] = 0x5C;
@@ -1043,7 +1043,7 @@ pub fn number_value(lit: &[u8], float: bool) -> Option<f64> {
 }
 
 /// `10^k` for [`short_decimal`] and the `t` fast path (all exact in f64).
-const POW10: [f64; 16] = [
+pub(super) const POW10: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 

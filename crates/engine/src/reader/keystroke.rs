@@ -1,0 +1,325 @@
+//! The commonest line of a day-shard, read without the general scanner: a
+//! keystroke or its echo, of a session whose sid the previous line already
+//! named.
+//!
+//! Two lines in three are such a line (`{"sid":"…","t":68.760501,"ch":"i",
+//! "d":"c"}`): the recorder's exact shape, a short `t` and a `d` of a few
+//! bytes. The strict scanner ([`super::line::fast_event_strict_into`])
+//! reads them right, but through its general machinery (SWAR runs sized for
+//! long outputs, a room guard per code point, two `Option` layers per
+//! token); here the fixed runs are compared whole and `d` is read byte by
+//! byte into a small array. Anything else — a longer `d`, a surrogate
+//! escape, a raw control or non-ASCII byte, a sign or an exponent in `t` —
+//! is refused before anything is written, and the caller reads the line the
+//! strict way. What this accepts, the strict path accepts with the same
+//! event (the property test below holds it to that).
+
+use super::json::{eight_digits, hex4, special_bytes, HIGH, LOW, POW10, SIMPLE_ESCAPE};
+use crate::event::{EventBuf, EventKind};
+
+/// Longest `d` this path takes, in code points (a keystroke, an echo, a
+/// key's escape sequence). Longer texts are the SWAR scanner's job.
+const MAX_TEXT: usize = 16;
+
+/// Bytes read at once from the sid's closing quote: the fixed runs, `t`
+/// and a short `d` all fall inside, so they are found by word loads at
+/// offsets instead of a byte-by-byte walk. (The last lines of a shard,
+/// closer than this to its end, go the strict way.)
+const WINDOW: usize = 64;
+
+/// Reads the line whose sid ends at `shard[q]` (the closing quote; the
+/// caller has matched the sid) onto `buf`. Returns where the line's content
+/// ends (after its `}`), or `None` with `buf` untouched.
+#[inline]
+pub(crate) fn keystroke_into(shard: &[u8], q: usize, buf: &mut EventBuf) -> Option<usize> {
+    let win: &[u8; WINDOW] = shard.get(q..q + WINDOW)?.try_into().ok()?;
+    // `","t":` and the first two bytes of `t`.
+    if word(win, 0)? & 0xFFFF_FFFF_FFFF != u64::from_le_bytes(*b"\",\"t\":\0\0") {
+        return None;
+    }
+    // `t`: 1..=7 integer digits (no leading zero but `0` itself), `.`,
+    // 1..=7 fraction digits: at most 14 digits, so `w < 2^53` and `10^k`
+    // is exact, and `w / 10^k` is one correctly rounded division, the f64
+    // Python's `float(t)` gives (as the strict path's short decimals).
+    let x = word(win, 6)?;
+    let n = digits_at_start(x);
+    if n == 0 || n == 8 || win[6 + n] != b'.' || (n > 1 && win[6] == b'0') {
+        return None;
+    }
+    let f = 6 + n + 1;
+    let y = word(win, f)?;
+    let k = digits_at_start(y);
+    if k == 0 || k == 8 {
+        return None;
+    }
+    let w = digits_value(x, n) * POW10_U64[k] + digits_value(y, k);
+    let t = w as f64 / POW10[k];
+    // `,"ch":"i","d":"` (or `"o"`): two words around the channel byte.
+    let c = f + k;
+    let (a, b) = (word(win, c)?, word(win, c + 7)?);
+    if a & 0x00FF_FFFF_FFFF_FFFF != u64::from_le_bytes(*b",\"ch\":\"\0")
+        || b & !0xFF != u64::from_le_bytes(*b"\0\",\"d\":\"")
+    {
+        return None;
+    }
+    let kind = match win[c + 7] {
+        b'i' => EventKind::Input,
+        b'o' => EventKind::Output,
+        _ => return None,
+    };
+    let s = c + 15;
+    // `d`: up to 7 plain ASCII bytes and the closing quote in one word;
+    // an escape within them, byte by byte; eight plain bytes or more (an
+    // output, a paste) are the strict path's.
+    let z = word(win, s)?;
+    let m = special_bytes(z) | (z & HIGH);
+    if m == 0 {
+        return None;
+    }
+    let plain = (m.trailing_zeros() / 8) as usize;
+    let rest = &shard[q..];
+    // The closing quote at `close`, then `}` and the end of the line.
+    let line_ends = |close: usize| {
+        rest.get(close + 1) == Some(&b'}')
+            && matches!(rest.get(close + 2), None | Some(b'\n' | b'\r'))
+    };
+    match win[s + plain] {
+        b'"' => {
+            let close = s + plain;
+            if !line_ends(close) {
+                return None;
+            }
+            let out = buf.text_for(plain);
+            let start = out.len();
+            out.extend(win[s..close].iter().map(|&c| u32::from(c)));
+            buf.commit(t, kind, start);
+            Some(q + close + 2)
+        }
+        b'\\' => {
+            let mut text = [0u32; MAX_TEXT];
+            let (n, close) = text_with_escapes(rest, s, &mut text)?;
+            if !line_ends(close) {
+                return None;
+            }
+            let out = buf.text_for(n);
+            let start = out.len();
+            out.extend_from_slice(&text[..n]);
+            buf.commit(t, kind, start);
+            Some(q + close + 2)
+        }
+        _ => None,
+    }
+}
+
+/// `d` from `rest[i..]` with escapes, into `text`: (code points, index of
+/// the closing quote). `None` for what the strict path must decide: a
+/// surrogate escape (paired or not), a raw control or non-ASCII byte, an
+/// unknown escape, more than [`MAX_TEXT`] code points.
+fn text_with_escapes(
+    rest: &[u8],
+    mut i: usize,
+    text: &mut [u32; MAX_TEXT],
+) -> Option<(usize, usize)> {
+    let mut n = 0;
+    loop {
+        let c = *rest.get(i)?;
+        let cp = match c {
+            b'"' => return Some((n, i)),
+            b'\\' => {
+                let e = *rest.get(i + 1)?;
+                match SIMPLE_ESCAPE[usize::from(e)] {
+                    0 if e == b'u' => {
+                        let v = hex4(rest.get(i + 2..i + 6))?;
+                        if (0xD800..=0xDFFF).contains(&v) {
+                            return None;
+                        }
+                        i += 6;
+                        v
+                    }
+                    0 => return None,
+                    v => {
+                        i += 2;
+                        u32::from(v)
+                    }
+                }
+            }
+            0..=0x1F | 0x80.. => return None,
+            _ => {
+                i += 1;
+                u32::from(c)
+            }
+        };
+        *text.get_mut(n)? = cp;
+        n += 1;
+    }
+}
+
+#[inline(always)]
+fn word(win: &[u8; WINDOW], at: usize) -> Option<u64> {
+    let b: [u8; 8] = win.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(b))
+}
+
+/// How many of the word's bytes, lowest first, are ASCII digits (the
+/// lowest non-digit byte of the SWAR mask is exact).
+#[inline(always)]
+fn digits_at_start(x: u64) -> usize {
+    let non_digit = (x.wrapping_sub(LOW * 0x30) | x.wrapping_add(LOW * 0x46) | x) & HIGH;
+    (non_digit.trailing_zeros() / 8) as usize
+}
+
+/// The value of the word's lowest `n` bytes (1..=7 digits, lowest first).
+#[inline(always)]
+fn digits_value(x: u64, n: usize) -> u64 {
+    eight_digits(x.wrapping_sub(LOW * 0x30) << (8 * (8 - n) as u32))
+}
+
+static POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reader::line::fast_event_strict_into;
+    use proptest::prelude::*;
+
+    /// Both paths on one line; `Some` = (end, t bits, kind, text).
+    type Read = Option<(usize, u64, EventKind, Vec<u32>)>;
+
+    fn by_keystroke(line: &[u8], q: usize) -> Read {
+        let mut buf = EventBuf::new();
+        let end = keystroke_into(line, q, &mut buf)?;
+        let e = buf.get(0)?;
+        assert_eq!(buf.len(), 1);
+        Some((end, e.t.to_bits(), e.kind, e.data.to_vec()))
+    }
+
+    fn by_strict(line: &[u8], sid_len: usize) -> Read {
+        let mut buf = EventBuf::new();
+        let (_, end) = fast_event_strict_into(line, 0, Some(sid_len), &mut buf)?;
+        let e = buf.get(0)?;
+        Some((end, e.t.to_bits(), e.kind, e.data.to_vec()))
+    }
+
+    const SID: &str = "ea7fd11f-6405-48d9-a828-293a568ef17e";
+
+    fn line(t: &str, ch: &str, d: &str, tail: &str) -> Vec<u8> {
+        format!("{{\"sid\":\"{SID}\",\"t\":{t},\"ch\":\"{ch}\",\"d\":\"{d}\"}}{tail}").into_bytes()
+    }
+
+    /// What follows a line in a shard (the next line's start): the
+    /// keystroke path reads a fixed window past the sid.
+    const NEXT: &str = "{\"sid\":\"ea7fd11f-6405-48d9-a828-293a568ef17e\",\"t\":68.760501,\"ch\":\"i\",\"d\":\"c\"}";
+
+    /// The line followed by the next one; the line alone (end of shard)
+    /// is always left to the strict path.
+    fn check(l: &[u8]) -> Read {
+        let q = 8 + SID.len();
+        assert_eq!(by_keystroke(l, q), None);
+        let mut shard = l.to_vec();
+        shard.extend_from_slice(NEXT.as_bytes());
+        let k = by_keystroke(&shard, q);
+        if let Some(k) = &k {
+            assert_eq!(
+                Some(k),
+                by_strict(&shard, SID.len()).as_ref(),
+                "{:?}",
+                String::from_utf8_lossy(l)
+            );
+        }
+        k
+    }
+
+    #[test]
+    fn reads_the_usual_lines() {
+        let r = check(&line("68.760501", "i", "\\u007f", "\n")).expect("taken");
+        assert_eq!((r.2, r.3), (EventKind::Input, vec![0x7F]));
+        assert_eq!(f64::from_bits(r.1), 68.760501);
+        let r = check(&line("0.054340", "o", "\\b \\b", "\r\n")).expect("taken");
+        assert_eq!((r.2, r.3), (EventKind::Output, vec![8, 0x20, 8]));
+        let r = check(&line("1.5", "o", "", "\r")).expect("taken");
+        assert_eq!(r.3, Vec::<u32>::new());
+        let r = check(&line("12.0", "i", "\\u00e9\\n\\\"", "\n")).expect("taken");
+        assert_eq!(r.3, vec![0xE9, 0x0A, 0x22]);
+    }
+
+    #[test]
+    fn refuses_what_the_strict_path_decides() {
+        for l in [
+            line("-1.5", "i", "a", "\n"),
+            line("01.5", "i", "a", "\n"),
+            line("1", "i", "a", "\n"),
+            line("1.", "i", "a", "\n"),
+            line("1.5e3", "i", "a", "\n"),
+            line("12345678.5", "i", "a", "\n"),
+            line("1.12345678", "i", "a", "\n"),
+            line("1.5", "i", "a", ""),
+            line("1.5", "r", "a", "\n"),
+            line("1.5", "i", "\\ud83d\\ude00", "\n"),
+            line("1.5", "i", "\\ud800", "\n"),
+            line("1.5", "i", "\\x41", "\n"),
+            line("1.5", "i", "\\u12G4", "\n"),
+            line("1.5", "i", "\u{e9}", "\n"),
+            line("1.5", "i", "\t", "\n"),
+            line("1.5", "i", "a", " \n"),
+            line("1.5", "i", "a", ",\"x\":1}\n"),
+            line("1.5", "i", "a", "x"),
+        ] {
+            assert_eq!(check(&l), None, "{:?}", String::from_utf8_lossy(&l));
+        }
+        // Sixteen code points are taken, seventeen are not; eight plain
+        // bytes are an output's start, left to the strict path.
+        let r = check(&line("1.5", "i", &"\\r".repeat(16), "\n")).expect("taken");
+        assert_eq!(r.3, vec![0x0D; 16]);
+        assert_eq!(check(&line("1.5", "i", &"\\r".repeat(17), "\n")), None);
+        assert_eq!(check(&line("1.5", "i", "aaaaaaaa", "\n")), None);
+        assert!(check(&line("1.5", "i", "aaaaaaa", "\n")).is_some());
+        // A line cut anywhere is refused, never read past.
+        let full = line("68.760501", "i", "\\u007f", "");
+        for cut in 0..full.len() {
+            assert_eq!(check(&full[..cut]), None, "cut {cut}");
+        }
+        // Fourteen digits of `t` are taken (7 + 7), exactly.
+        let r = check(&line("1234567.7654321", "i", "a", "\n")).expect("taken");
+        assert_eq!(f64::from_bits(r.1), 1234567.7654321);
+    }
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ -~]{0,3}",
+            Just("\\".to_string()),
+            Just("\"".to_string()),
+            "\\\\[\"\\\\/bfnrtux]",
+            "\\\\u[0-9a-fA-F]{4}",
+            "\\\\u[dD][89abAB][0-9a-f]{2}",
+            Just("\u{e9}".to_string()),
+            Just("\u{1}".to_string()),
+            Just("\u{7f}".to_string()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// Whatever the keystroke path takes, the strict path takes with
+        /// the same event and end.
+        #[test]
+        fn agrees_with_the_strict_path(
+            t in prop_oneof!["[0-9]{1,10}\\.[0-9]{0,10}", "-?[0-9]{1,3}(\\.[0-9]{1,3})?([eE][-+]?[0-9])?", "[0-9.eE+-]{1,6}"],
+            ch in "[io r]",
+            d in proptest::collection::vec(piece(), 0..8),
+            tail in prop_oneof![Just(String::new()), Just("\n".to_string()), Just("\r\n".to_string()), Just("\r".to_string()), "[ -~\n]{0,3}"],
+        ) {
+            let l = line(&t, &ch, &d.concat(), &tail);
+            let short_t = t.split_once('.').is_some_and(|(a, b)| {
+                let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+                digits(a) && digits(b) && (a == "0" || !a.starts_with('0')) && a.len() <= 7 && b.len() <= 7
+            });
+            let plain = short_t && (ch == "i" || ch == "o") && d.len() <= 2
+                && d.iter().all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
+                && matches!(tail.as_str(), "\n" | "\r" | "\r\n");
+            let got = check(&l);
+            if plain {
+                prop_assert!(got.is_some(), "refused a plain line {:?}", String::from_utf8_lossy(&l));
+            }
+        }
+    }
+}

@@ -406,6 +406,13 @@ pub struct GroupedSession {
 /// (the whole file, offsets absolute). Spans outside `shard` are skipped.
 pub fn session_events(shard: &[u8], entry: &SessionEntry) -> EventBuf {
     let mut out = EventBuf::with_capacity(entry.spans.len(), 0);
+    // The usual keystroke line names the sid as these bytes (a sid that is
+    // a plain JSON string by itself): read it without the scanner.
+    let plain: Option<Vec<u8>> = entry
+        .sid
+        .iter()
+        .map(|&c| u8::try_from(c).ok().filter(|&b| is_plain_sid_byte(b)))
+        .collect();
     for s in entry.spans.iter() {
         let Ok(start) = usize::try_from(s.offset) else {
             continue;
@@ -417,10 +424,29 @@ pub fn session_events(shard: &[u8], entry: &SessionEntry) -> EventBuf {
             continue;
         };
         if let Some(line) = shard.get(start..end) {
+            if let Some(sid) = plain.as_deref() {
+                let q = SID_PREFIX.len() + sid.len();
+                // The span is the line's content: a keystroke line ends
+                // with its `}` there.
+                if line.starts_with(SID_PREFIX)
+                    && line.get(SID_PREFIX.len()..q) == Some(sid)
+                    && line.get(q) == Some(&b'"')
+                    && keystroke_into(shard, start + q, Some(end), &mut out).is_some()
+                {
+                    continue;
+                }
+            }
             parse_event_into(line, &mut out);
         }
     }
     out
+}
+
+/// A sid byte that stands for itself inside a JSON string (printable
+/// ASCII, no backslash or quote).
+#[inline]
+fn is_plain_sid_byte(b: u8) -> bool {
+    (0x20..=0x7F).contains(&b) && b != b'\\' && b != b'"'
 }
 
 /// The bytes between `{"sid":"` and the next `"` of a line, unvalidated:
@@ -512,7 +538,7 @@ pub fn group_sessions(shard: &[u8]) -> Vec<GroupedSession> {
                 // previous line's, or a known key that is a plain JSON
                 // string by itself, so they need no validation.
                 if plain {
-                    if let Some(end) = keystroke_into(shard, sid_at + n, dest) {
+                    if let Some(end) = keystroke_into(shard, sid_at + n, None, dest) {
                         *has_body = true;
                         last = Some((i, sid_at..sid_at + n));
                         pos = line_after(shard, end);
@@ -675,9 +701,7 @@ fn new_session(
         },
         false,
     ));
-    let plain = key
-        .iter()
-        .all(|&b| (0x20..=0x7F).contains(&b) && b != b'\\' && b != b'"');
+    let plain = key.iter().all(|&b| is_plain_sid_byte(b));
     by_sid.insert(key, (i, plain));
     i
 }

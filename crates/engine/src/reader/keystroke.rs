@@ -29,9 +29,16 @@ const WINDOW: usize = 64;
 
 /// Reads the line whose sid ends at `shard[q]` (the closing quote; the
 /// caller has matched the sid) onto `buf`. Returns where the line's content
-/// ends (after its `}`), or `None` with `buf` untouched.
+/// ends (after its `}`), or `None` with `buf` untouched; also `None` when
+/// `content_end` is given and the line's content ends elsewhere (a caller
+/// that already split the line).
 #[inline]
-pub(crate) fn keystroke_into(shard: &[u8], q: usize, buf: &mut EventBuf) -> Option<usize> {
+pub(crate) fn keystroke_into(
+    shard: &[u8],
+    q: usize,
+    content_end: Option<usize>,
+    buf: &mut EventBuf,
+) -> Option<usize> {
     let win: &[u8; WINDOW] = shard.get(q..q + WINDOW)?.try_into().ok()?;
     // `","t":` and the first two bytes of `t`.
     if word(win, 0)? & 0xFFFF_FFFF_FFFF != u64::from_le_bytes(*b"\",\"t\":\0\0") {
@@ -82,6 +89,7 @@ pub(crate) fn keystroke_into(shard: &[u8], q: usize, buf: &mut EventBuf) -> Opti
     let line_ends = |close: usize| {
         rest.get(close + 1) == Some(&b'}')
             && matches!(rest.get(close + 2), None | Some(b'\n' | b'\r'))
+            && content_end.is_none_or(|e| e == q + close + 2)
     };
     match win[s + plain] {
         b'"' => {
@@ -187,7 +195,7 @@ mod tests {
 
     fn by_keystroke(line: &[u8], q: usize) -> Read {
         let mut buf = EventBuf::new();
-        let end = keystroke_into(line, q, &mut buf)?;
+        let end = keystroke_into(line, q, None, &mut buf)?;
         let e = buf.get(0)?;
         assert_eq!(buf.len(), 1);
         Some((end, e.t.to_bits(), e.kind, e.data.to_vec()))
@@ -225,6 +233,13 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(l)
             );
+            // A caller that split the line: its content end must agree.
+            let mut buf = EventBuf::new();
+            assert_eq!(keystroke_into(&shard, q, Some(k.0), &mut buf), Some(k.0));
+            for wrong in [k.0 - 1, k.0 + 1] {
+                assert_eq!(keystroke_into(&shard, q, Some(wrong), &mut buf), None);
+            }
+            assert_eq!(buf.len(), 1);
         }
         k
     }

@@ -12,7 +12,7 @@
 #![no_main]
 
 use decnet_engine::reader::{
-    group_sessions, group_sessions_two_pass, parse_line, session_events, split_lines, LineOutcome, ShardIndex, SkippedLine,
+    group_sessions, group_sessions_two_pass, line::parse_event_slow, parse_line, session_events, split_lines, LineOutcome, ShardIndex, SkippedLine,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -77,6 +77,17 @@ fuzz_target!(|data: &[u8]| {
             entry.spans.len(),
             "an indexed event line did not decode in the read pass"
         );
+        // The read pass's special keystroke path decodes as the full
+        // scanner does.
+        for (e, span) in events.iter().zip(&entry.spans) {
+            let (a, n) = (span.offset as usize, span.len as usize);
+            let slow = parse_event_slow(&shard[a..a + n]).expect("indexed event line");
+            assert_eq!(
+                (e.t.to_bits(), e.kind, e.data),
+                (slow.t.to_bits(), slow.kind, &slow.data[..]),
+                "read pass differs from the full scanner"
+            );
+        }
         for e in events.iter() {
             assert!(e.data.iter().all(|&c| c <= 0x10FFFF));
         }

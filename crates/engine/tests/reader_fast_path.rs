@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use decnet_engine::reader::{
     group_sessions, group_sessions_two_pass, line::parse_event, line::parse_event_slow, parse_line,
-    read_line, scan_line, split_lines, LineKind, LineOutcome,
+    read_line, scan_line, session_events, split_lines, LineKind, LineOutcome, ShardIndex,
 };
 use decnet_engine::Event;
 use proptest::prelude::*;
@@ -83,17 +83,47 @@ fn check_grouping(bytes: &[u8], what: &str) {
     }
 }
 
+/// Both groupings read the usual keystroke line the same special way
+/// (`reader/keystroke.rs`): each session's events, read from its indexed
+/// lines, equal the full scanner's decoding of those lines.
+fn check_session_reads(bytes: &[u8], what: &str) -> usize {
+    let mut index = ShardIndex::new();
+    index.feed(bytes, true, |_| {});
+    let mut n = 0;
+    for e in index.sessions() {
+        let got = session_events(bytes, e).to_events();
+        let want: Vec<Event> = e
+            .spans
+            .iter()
+            .filter_map(|s| {
+                let a = usize::try_from(s.offset).ok()?;
+                parse_event_slow(bytes.get(a..a + usize::try_from(s.len).ok()?)?)
+            })
+            .collect();
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (x, y) in got.iter().zip(&want) {
+            same(x, y);
+        }
+        n += got.len();
+    }
+    n
+}
+
 #[test]
 fn corpus_one_pass_equals_two_pass_and_fast_equals_slow() {
     let shards = corpus_shards();
     assert!(shards.len() >= 7, "corpus not found: {shards:?}");
+    let mut events = 0;
     for p in shards {
         let bytes = std::fs::read(&p).expect("corpus shard");
+        events += check_session_reads(&bytes, &p.display().to_string());
         check_grouping(&bytes, &p.display().to_string());
         for line in split_lines(&bytes) {
             check_line(line);
         }
     }
+    // The calibration, vector and hostile shards hold ~38,000 event lines.
+    assert!(events > 30_000, "only {events} events read");
 }
 
 #[test]

@@ -1,18 +1,19 @@
 //! The commonest line of a day-shard, read without the general scanner: a
-//! keystroke or its echo, of a session whose sid the previous line already
-//! named.
+//! keystroke or its echo, of a session whose sid the caller has already
+//! matched (the previous line's, or a known plain sid).
 //!
 //! Two lines in three are such a line (`{"sid":"…","t":68.760501,"ch":"i",
 //! "d":"c"}`): the recorder's exact shape, a short `t` and a `d` of a few
 //! bytes. The strict scanner ([`super::line::fast_event_strict_into`])
 //! reads them right, but through its general machinery (SWAR runs sized for
 //! long outputs, a room guard per code point, two `Option` layers per
-//! token); here the fixed runs are compared whole and `d` is read byte by
-//! byte into a small array. Anything else — a longer `d`, a surrogate
-//! escape, a raw control or non-ASCII byte, a sign or an exponent in `t` —
-//! is refused before anything is written, and the caller reads the line the
-//! strict way. What this accepts, the strict path accepts with the same
-//! event (the property test below holds it to that).
+//! token); here a fixed window past the sid is read by word loads at
+//! offsets: the fixed runs as word compares, `t` by SWAR, a plain `d` in one
+//! word (escapes byte by byte into a small array). Anything else — a longer
+//! `d`, a surrogate escape, a raw control or non-ASCII byte, a sign or an
+//! exponent in `t` — is refused before anything is written, and the caller
+//! reads the line the strict way. What this accepts, the strict path
+//! accepts with the same event (the property test below holds it to that).
 
 use super::json::{eight_digits, hex4, special_bytes, HIGH, LOW, POW10, SIMPLE_ESCAPE};
 use crate::event::{EventBuf, EventKind};

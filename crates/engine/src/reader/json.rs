@@ -867,8 +867,7 @@ fn digit_run(b: &[u8], mut i: usize, w: &mut u64) -> usize {
         let mut a = [0u8; 8];
         a.copy_from_slice(chunk);
         let x = u64::from_le_bytes(a);
-        // High bit set in a byte below `0`, above `9`, or >= 0x80.
-        let non_digit = (x.wrapping_sub(LOW * 0x30) | x.wrapping_add(LOW * 0x46) | x) & HIGH;
+        let non_digit = non_digit_bytes(x);
         let n = if non_digit == 0 {
             8
         } else {
@@ -892,6 +891,13 @@ fn digit_run(b: &[u8], mut i: usize, w: &mut u64) -> usize {
     i
 }
 
+/// High bit set in each byte of `x` below `0`, above `9`, or >= 0x80; the
+/// lowest set bit is exact (a borrow or carry only reaches higher bytes).
+#[inline(always)]
+pub(super) fn non_digit_bytes(x: u64) -> u64 {
+    (x.wrapping_sub(LOW * 0x30) | x.wrapping_add(LOW * 0x46) | x) & HIGH
+}
+
 /// The value of eight digit values (0..=9), the first in the lowest byte
 /// and most significant.
 #[inline(always)]
@@ -902,7 +908,7 @@ pub(super) fn eight_digits(d: u64) -> u64 {
         >> 32
 }
 
-static POW10_U64: [u64; 9] = [
+pub(super) static POW10_U64: [u64; 9] = [
     1,
     10,
     100,

@@ -15,7 +15,9 @@
 //! reads the line the strict way. What this accepts, the strict path
 //! accepts with the same event (the property test below holds it to that).
 
-use super::json::{eight_digits, hex4, special_bytes, HIGH, LOW, POW10, SIMPLE_ESCAPE};
+use super::json::{
+    eight_digits, hex4, non_digit_bytes, special_bytes, HIGH, LOW, POW10, POW10_U64, SIMPLE_ESCAPE,
+};
 use crate::event::{EventBuf, EventKind};
 
 /// Longest `d` this path takes, in code points (a keystroke, an echo, a
@@ -169,12 +171,10 @@ fn word(win: &[u8; WINDOW], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b))
 }
 
-/// How many of the word's bytes, lowest first, are ASCII digits (the
-/// lowest non-digit byte of the SWAR mask is exact).
+/// How many of the word's bytes, lowest first, are ASCII digits.
 #[inline(always)]
 fn digits_at_start(x: u64) -> usize {
-    let non_digit = (x.wrapping_sub(LOW * 0x30) | x.wrapping_add(LOW * 0x46) | x) & HIGH;
-    (non_digit.trailing_zeros() / 8) as usize
+    (non_digit_bytes(x).trailing_zeros() / 8) as usize
 }
 
 /// The value of the word's lowest `n` bytes (1..=7 digits, lowest first).
@@ -182,8 +182,6 @@ fn digits_at_start(x: u64) -> usize {
 fn digits_value(x: u64, n: usize) -> u64 {
     eight_digits(x.wrapping_sub(LOW * 0x30) << (8 * (8 - n) as u32))
 }
-
-static POW10_U64: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 #[cfg(test)]
 mod tests {

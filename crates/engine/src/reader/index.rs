@@ -427,10 +427,10 @@ pub fn session_events(shard: &[u8], entry: &SessionEntry) -> EventBuf {
             if let Some(sid) = plain.as_deref() {
                 let q = SID_PREFIX.len() + sid.len();
                 // The span is the line's content: a keystroke line ends
-                // with its `}` there.
+                // with its `}` there. (`keystroke_into` checks the quote
+                // closing the sid at `q`.)
                 if line.starts_with(SID_PREFIX)
                     && line.get(SID_PREFIX.len()..q) == Some(sid)
-                    && line.get(q) == Some(&b'"')
                     && keystroke_into(shard, start + q, Some(end), &mut out).is_some()
                 {
                     continue;

@@ -83,7 +83,7 @@ impl Narrow {
         };
         n.starts.push(0);
         for e in events {
-            narrow_onto(e.data, &mut n.bytes);
+            e.data.narrow_onto(&mut n.bytes);
             n.starts.push(n.bytes.len());
         }
         n
@@ -127,13 +127,55 @@ pub(crate) fn narrow_onto(s: &[u32], out: &mut Vec<u8>) {
     );
 }
 
+/// An input event: its text is always code points (only outputs are ever
+/// held as bytes, see [`crate::event::TextRef`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InputRef<'a> {
+    pub(crate) t: f64,
+    pub(crate) data: &'a [u32],
+}
+
+/// An input's code points. The reader holds only output texts as bytes
+/// and no caller outside the crate can build a byte text, so `wide()` is
+/// always there; the fallback only keeps this total.
+#[inline]
+fn input_text<'a>(e: &EventRef<'a>) -> &'a [u32] {
+    debug_assert!(e.data.wide().is_some(), "input text held as bytes");
+    e.data.wide().unwrap_or(&[])
+}
+
+/// Every event's text as code points, for the `behave-0.1.4` walks that
+/// read outputs as well as inputs: byte texts are widened onto `store`.
+fn wide_texts<'e>(events: &[EventRef<'e>], store: &'e mut Vec<u32>) -> Vec<&'e [u32]> {
+    let mut spans = Vec::with_capacity(events.len());
+    for e in events {
+        if e.data.wide().is_none() {
+            let a = store.len();
+            e.data.widen_onto(store);
+            spans.push(Some(a..store.len()));
+        } else {
+            spans.push(None);
+        }
+    }
+    let store: &'e [u32] = store;
+    events
+        .iter()
+        .zip(spans)
+        .map(|(e, span)| match span {
+            Some(r) => store.get(r).unwrap_or(&[]),
+            None => e.data.wide().unwrap_or(&[]),
+        })
+        .collect()
+}
+
 /// Per-session derived state (§3). Built by [`SessionContext::build`].
 #[derive(Debug)]
 pub(crate) struct SessionContext<'a> {
     pub(crate) t_start: f64,
     pub(crate) t_end: f64,
     pub(crate) duration_s: f64,
-    pub(crate) inputs: Vec<EventRef<'a>>,
+    pub(crate) inputs: Vec<InputRef<'a>>,
+    /// Output texts may be held as bytes (see [`crate::event::TextRef`]).
     pub(crate) outputs: Vec<EventRef<'a>>,
     /// The outputs' texts as bytes, for ASCII searches at memchr speed.
     pub(crate) out_narrow: Narrow,
@@ -202,11 +244,19 @@ impl<'a> SessionContext<'a> {
         profile: Profile,
         sid: &str,
     ) -> Result<Self, EngineError> {
+        let mut store = Vec::new();
+        let wide: Vec<&[u32]> = match profile {
+            Profile::Decnet12 => Vec::new(),
+            Profile::Behave014 => wide_texts(events, &mut store),
+        };
         // D-NOECHO: input typed at a secret prompt never enters the context.
         let hidden: Vec<bool> = match profile {
             Profile::Decnet12 => Vec::new(),
             Profile::Behave014 => crate::noecho::noecho_mask(
-                events.iter().map(|e| (e.kind == EventKind::Input, e.data)),
+                events
+                    .iter()
+                    .zip(&wide)
+                    .map(|(e, &d)| (e.kind == EventKind::Input, d)),
             ),
         };
         let kept = |i: usize| !hidden.get(i).copied().unwrap_or(false);
@@ -220,7 +270,10 @@ impl<'a> SessionContext<'a> {
                 t_last = ev.t;
             }
             match ev.kind {
-                EventKind::Input if kept(i) => inputs.push(*ev),
+                EventKind::Input if kept(i) => inputs.push(InputRef {
+                    t: ev.t,
+                    data: input_text(ev),
+                }),
                 EventKind::Input => {}
                 EventKind::Output => outputs.push(*ev),
             }
@@ -273,9 +326,10 @@ impl<'a> SessionContext<'a> {
             Profile::Behave014 => {
                 let kept_events = events
                     .iter()
+                    .zip(&wide)
                     .enumerate()
                     .filter(|(i, _)| kept(*i))
-                    .map(|(_, e)| e);
+                    .map(|(_, (e, &d))| (e.t, e.kind == EventKind::Input, d));
                 ctx.behave_context(kept_events, sid);
             }
         }
@@ -380,7 +434,7 @@ impl<'a> SessionContext<'a> {
     /// D-PRIVACY, D-UTF8), multiplexer markers over the whole output (D-MUX).
     fn behave_context<'e>(
         &mut self,
-        kept_events: impl Iterator<Item = &'e EventRef<'e>>,
+        kept_events: impl Iterator<Item = (f64, bool, &'e [u32])>,
         sid: &str,
     ) {
         let key = SessionKey::derive(sid, self.inputs.iter().map(|e| (e.t, e.data)));
@@ -397,9 +451,7 @@ impl<'a> SessionContext<'a> {
         }
         self.typing_bursts = split_typing_bursts(&gaps);
         self.burst_cvs = burst_cvs(&self.typing_bursts);
-        let seg = crate::line_editing::segment(
-            kept_events.map(|e| (e.t, e.kind == EventKind::Input, e.data)),
-        );
+        let seg = crate::line_editing::segment(kept_events);
         let mut intern: HashMap<[u8; 32], usize> = HashMap::new();
         let mut recalled = Vec::with_capacity(seg.commands.len());
         let mut compound = Vec::with_capacity(seg.commands.len());
@@ -425,7 +477,7 @@ impl<'a> SessionContext<'a> {
         }
         let mut all: Vec<u32> = Vec::new();
         for ev in &self.outputs {
-            all.extend_from_slice(ev.data);
+            ev.data.widen_onto(&mut all);
         }
         let mux = if TMUX_MARKERS_BEHAVE.iter().any(|m| contains_ascii(&all, m)) {
             Some("tmux")
@@ -476,7 +528,7 @@ impl<'a> SessionContext<'a> {
         let mut concat: Vec<u32> = Vec::new();
         let mut narrow: Vec<u8> = Vec::new();
         for (k, ev) in self.outputs.iter().enumerate().filter(|(_, e)| e.t < lo) {
-            concat.extend_from_slice(ev.data);
+            ev.data.widen_onto(&mut concat);
             narrow.extend_from_slice(self.out_narrow.get(k));
         }
         if concat.is_empty() {
@@ -496,7 +548,7 @@ impl<'a> SessionContext<'a> {
         if n == 0 {
             return;
         }
-        let index = TimeIndex::new(&self.outputs);
+        let index = TimeIndex::new(self.outputs.iter().map(|e| e.t));
         // Sized once for the largest window there can be (all the output),
         // rather than regrown window after window.
         let total = self.out_narrow.all().len();
@@ -548,7 +600,7 @@ impl<'a> SessionContext<'a> {
             } else {
                 concat.clear();
                 for &k in &taken {
-                    concat.extend_from_slice(self.outputs[k].data);
+                    self.outputs[k].data.widen_onto(&mut concat);
                 }
                 strip_ansi_pair(&mut concat, &mut narrow);
                 extract_prompt_classes_for(profile, &concat, &narrow, &mut self.prompt_classes);
@@ -562,7 +614,7 @@ impl<'a> SessionContext<'a> {
 
     /// §3.9 intra-command IATs over inputs in `[start, end)`.
     fn per_command_iats(&mut self) {
-        let index = TimeIndex::new(&self.inputs);
+        let index = TimeIndex::new(self.inputs.iter().map(|e| e.t));
         let mut picked: Vec<u32> = Vec::new();
         let mut out = Vec::with_capacity(self.commands.len());
         for cmd in &self.commands {
@@ -766,17 +818,17 @@ struct TimeIndex {
 impl TimeIndex {
     /// `None` when the events are already non-decreasing without NaN (the
     /// windows are then contiguous slices).
-    fn new(events: &[EventRef<'_>]) -> Option<TimeIndex> {
-        if is_sorted(events.iter().map(|e| e.t)) {
+    fn new(ts: impl Iterator<Item = f64> + Clone) -> Option<TimeIndex> {
+        if is_sorted(ts.clone()) {
             return None;
         }
-        let mut by_time = Vec::with_capacity(events.len());
+        let mut by_time = Vec::with_capacity(ts.size_hint().0);
         let mut nan = Vec::new();
-        for (i, e) in events.iter().enumerate() {
-            if e.t.is_nan() {
+        for (i, t) in ts.enumerate() {
+            if t.is_nan() {
                 nan.push(i as u32);
             } else {
-                by_time.push((e.t, i as u32));
+                by_time.push((t, i as u32));
             }
         }
         by_time.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -1359,15 +1411,19 @@ mod tests {
             cps("\x1b[m"),
             vec![0x80, 0x3B1, 0x10_FF1B, 0x1B],
         ];
-        let evs: Vec<EventRef<'_>> = texts
+        let mut evs: Vec<EventRef<'_>> = texts
             .iter()
             .map(|d| EventRef {
                 t: 0.0,
                 kind: EventKind::Output,
-                data: d,
+                data: d.into(),
             })
             .collect();
         let n = Narrow::of(&evs);
+        // A text held as bytes narrows to the same bytes.
+        evs[0].data = crate::event::TextRef::ascii(b"ab");
+        evs[2].data = crate::event::TextRef::ascii(b"\x1b[m");
+        assert_eq!(Narrow::of(&evs).all(), n.all());
         // Above 0x7F: the low byte with bit 7 set (0x3B1 -> 0xB1).
         assert_eq!(n.all(), b"ab\x1b[m\x80\xb1\x9b\x1b");
         assert_eq!(n.get(1), b"");

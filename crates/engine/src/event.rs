@@ -41,7 +41,132 @@ impl Event {
 pub struct EventRef<'a> {
     pub t: f64,
     pub kind: EventKind,
-    pub data: &'a [u32],
+    pub data: TextRef<'a>,
+}
+
+/// A borrowed event text: code points, held either as `u32`s or, for an
+/// output text that is all ASCII (the reader's usual case), as its bytes.
+/// Output texts are two thirds of a shard and are only ever searched
+/// through their narrow form (`context::Narrow`), so the reader keeps them
+/// as bytes: widening them to `u32` and narrowing them back was ~12 % of
+/// the pipeline. Only this crate builds the byte form, and only for
+/// outputs: an input's text is always `u32`s ([`wide`](Self::wide)).
+#[derive(Clone, Copy)]
+pub struct TextRef<'a>(Repr<'a>);
+
+#[derive(Clone, Copy)]
+enum Repr<'a> {
+    Wide(&'a [u32]),
+    /// Every byte < 0x80: byte `k` is code point `k`.
+    Ascii(&'a [u8]),
+}
+
+impl<'a> TextRef<'a> {
+    pub(crate) fn ascii(b: &'a [u8]) -> Self {
+        debug_assert!(b.is_ascii());
+        TextRef(Repr::Ascii(b))
+    }
+
+    /// Length in code points.
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self.0 {
+            Repr::Wide(s) => s.len(),
+            Repr::Ascii(b) => b.len(),
+        }
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The code points as `u32`s, when held so (always for an input).
+    #[inline]
+    pub fn wide(&self) -> Option<&'a [u32]> {
+        match self.0 {
+            Repr::Wide(s) => Some(s),
+            Repr::Ascii(_) => None,
+        }
+    }
+
+    /// Code point `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<u32> {
+        match self.0 {
+            Repr::Wide(s) => s.get(i).copied(),
+            Repr::Ascii(b) => b.get(i).map(|&c| u32::from(c)),
+        }
+    }
+
+    /// Appends the code points to `out`.
+    #[inline]
+    pub fn widen_onto(&self, out: &mut Vec<u32>) {
+        match self.0 {
+            Repr::Wide(s) => out.extend_from_slice(s),
+            Repr::Ascii(b) => out.extend(b.iter().map(|&c| u32::from(c))),
+        }
+    }
+
+    /// Appends the narrow form (`context::narrow_onto`): a byte text is its
+    /// own narrow form.
+    #[inline]
+    pub(crate) fn narrow_onto(&self, out: &mut Vec<u8>) {
+        match self.0 {
+            Repr::Wide(s) => crate::context::narrow_onto(s, out),
+            Repr::Ascii(b) => out.extend_from_slice(b),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u32> {
+        let mut v = Vec::with_capacity(self.len());
+        self.widen_onto(&mut v);
+        v
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + 'a {
+        let (w, a): (&'a [u32], &'a [u8]) = match self.0 {
+            Repr::Wide(s) => (s, &[]),
+            Repr::Ascii(b) => (&[], b),
+        };
+        w.iter().copied().chain(a.iter().map(|&c| u32::from(c)))
+    }
+}
+
+impl<'a> From<&'a [u32]> for TextRef<'a> {
+    fn from(s: &'a [u32]) -> Self {
+        TextRef(Repr::Wide(s))
+    }
+}
+
+impl<'a> From<&'a Vec<u32>> for TextRef<'a> {
+    fn from(s: &'a Vec<u32>) -> Self {
+        TextRef(Repr::Wide(s))
+    }
+}
+
+/// Equal when the code points are, however each side holds them.
+impl PartialEq for TextRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (Repr::Wide(a), Repr::Wide(b)) => a == b,
+            (Repr::Ascii(a), Repr::Ascii(b)) => a == b,
+            _ => self.len() == other.len() && self.iter().eq(other.iter()),
+        }
+    }
+}
+
+impl PartialEq<&[u32]> for TextRef<'_> {
+    fn eq(&self, other: &&[u32]) -> bool {
+        *self == TextRef::from(*other)
+    }
+}
+
+/// Code points, never text: the same debug form whichever way it is held.
+impl std::fmt::Debug for TextRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl Event {
@@ -49,7 +174,7 @@ impl Event {
         EventRef {
             t: self.t,
             kind: self.kind,
-            data: &self.data,
+            data: TextRef::from(&self.data),
         }
     }
 }
@@ -61,21 +186,72 @@ impl Event {
 /// full chunk is followed by a larger new one, and an event never straddles
 /// two), so the text already decoded is never copied again: reallocating
 /// one growing buffer was ~8 % of the pipeline. The events themselves are
-/// kept the same way, in segments that are never regrown.
+/// kept the same way, in segments that are never regrown. Texts held as
+/// `u32`s and all-ASCII output texts held as bytes (see [`TextRef`]) have
+/// chunks of their own.
 #[derive(Debug, Clone, Default)]
 pub struct EventBuf {
     events: Segments,
+    wide: Chunks<u32>,
+    bytes: Chunks<u8>,
+}
+
+/// Text chunks of one element type.
+#[derive(Debug, Clone, Default)]
+struct Chunks<T> {
     /// Full chunks, in order; an event's `chunk` indexes them, and the
     /// index `closed.len()` means `open`.
-    closed: Vec<Vec<u32>>,
+    closed: Vec<Vec<T>>,
     /// The chunk texts are decoded onto.
-    open: Vec<u32>,
+    open: Vec<T>,
+}
+
+impl<T: Copy> Chunks<T> {
+    /// The open chunk with room for `bound` more elements.
+    #[inline]
+    fn room_for(&mut self, bound: usize) -> &mut Vec<T> {
+        if self.open.capacity() - self.open.len() < bound {
+            self.open_new(bound);
+        }
+        &mut self.open
+    }
+
+    /// Closes the open chunk (when it holds text) and opens one with room
+    /// for at least `bound`, twice the last one's up to [`MAX_CHUNK`].
+    #[cold]
+    fn open_new(&mut self, bound: usize) {
+        let next = match self.open.capacity() {
+            0 => FIRST_CHUNK,
+            c => (c * 2).min(MAX_CHUNK),
+        };
+        let fresh = Vec::with_capacity(next.max(bound));
+        if self.open.is_empty() {
+            self.open = fresh;
+        } else {
+            self.closed.push(std::mem::replace(&mut self.open, fresh));
+        }
+    }
+
+    fn clear(&mut self) {
+        self.closed.clear();
+        self.open.clear();
+    }
+
+    fn slice(&self, chunk: usize, start: usize, end: usize) -> &[T] {
+        self.closed
+            .get(chunk)
+            .unwrap_or(&self.open)
+            .get(start..end)
+            .unwrap_or(&[])
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Packed {
     t: f64,
     kind: EventKind,
+    /// Text in the byte chunks (an all-ASCII output), else the `u32` ones.
+    ascii: bool,
     chunk: usize,
     start: usize,
     end: usize,
@@ -170,7 +346,7 @@ impl<I: Iterator> Iterator for Counted<I> {
 
 impl<I: Iterator> ExactSizeIterator for Counted<I> {}
 
-/// Capacity of a session's first chunk, in code points, and the largest a
+/// Capacity of a session's first chunk, in elements, and the largest a
 /// later chunk grows to by doubling (an event longer than that gets a chunk
 /// of its own size).
 const FIRST_CHUNK: usize = 1 << 10;
@@ -185,8 +361,11 @@ impl EventBuf {
     pub fn with_capacity(events: usize, text: usize) -> Self {
         EventBuf {
             events: Segments::with_capacity(events),
-            closed: Vec::new(),
-            open: Vec::with_capacity(text),
+            wide: Chunks {
+                closed: Vec::new(),
+                open: Vec::with_capacity(text),
+            },
+            bytes: Chunks::default(),
         }
     }
 
@@ -212,62 +391,80 @@ impl EventBuf {
     /// Appends every event of `other`, in order.
     pub fn append(&mut self, other: &EventBuf) {
         for e in other.iter() {
-            self.push(e.t, e.kind, e.data);
+            match e.data.wide() {
+                Some(d) => self.push(e.t, e.kind, d),
+                None => {
+                    let mut d = Vec::new();
+                    e.data.widen_onto(&mut d);
+                    self.push(e.t, e.kind, &d);
+                }
+            }
         }
     }
 
-    /// Empties the buffer, keeping the open chunk (the largest) for reuse.
+    /// Empties the buffer, keeping the open chunks (the largest) for reuse.
     pub fn clear(&mut self) {
         self.events.clear();
-        self.closed.clear();
-        self.open.clear();
+        self.wide.clear();
+        self.bytes.clear();
     }
 
-    /// The open chunk, with room for at least `bound` more code points
-    /// (opening a new chunk when it has not), for decoding an event's text
-    /// onto its end; then [`commit`](Self::commit) with the length it had
-    /// before (or truncate back to it when the line turns out not to be an
-    /// event). Writing more than `bound` is still correct, only slower.
+    /// The open `u32` chunk, with room for at least `bound` more code
+    /// points (opening a new chunk when it has not), for decoding an
+    /// event's text onto its end; then [`commit`](Self::commit) with the
+    /// length it had before (or truncate back to it when the line turns
+    /// out not to be an event). Writing more than `bound` is still
+    /// correct, only slower.
     #[inline]
     pub(crate) fn text_for(&mut self, bound: usize) -> &mut Vec<u32> {
-        if self.open.capacity() - self.open.len() < bound {
-            self.open_new_chunk(bound);
-        }
-        &mut self.open
+        self.wide.room_for(bound)
+    }
+
+    /// Both open chunks, each with room for `bound` more elements: an
+    /// output text is decoded onto the byte one while it stays ASCII, and
+    /// onto the `u32` one otherwise.
+    #[inline]
+    pub(crate) fn texts_for(&mut self, bound: usize) -> (&mut Vec<u32>, &mut Vec<u8>) {
+        self.wide.room_for(bound);
+        self.bytes.room_for(bound);
+        (&mut self.wide.open, &mut self.bytes.open)
     }
 
     /// The room [`text_for`](Self::text_for)`(bound)` leaves in the open
-    /// chunk (at least `bound`).
+    /// chunk (at least `bound`); [`texts_for`](Self::texts_for) leaves at
+    /// least as much in both.
     #[inline]
     pub(crate) fn open_room(&mut self, bound: usize) -> usize {
-        let out = self.text_for(bound);
-        out.capacity() - out.len()
+        let w = self.wide.room_for(bound);
+        let w = w.capacity() - w.len();
+        let b = self.bytes.room_for(bound);
+        w.min(b.capacity() - b.len())
     }
 
-    /// Closes the open chunk (when it holds text) and opens one with room
-    /// for at least `bound`, twice the last one's up to [`MAX_CHUNK`].
-    #[cold]
-    fn open_new_chunk(&mut self, bound: usize) {
-        let next = match self.open.capacity() {
-            0 => FIRST_CHUNK,
-            c => (c * 2).min(MAX_CHUNK),
-        };
-        let fresh = Vec::with_capacity(next.max(bound));
-        if self.open.is_empty() {
-            self.open = fresh;
-        } else {
-            self.closed.push(std::mem::replace(&mut self.open, fresh));
-        }
-    }
-
-    /// Records an event whose text is `open chunk[start..]`.
+    /// Records an event whose text is `open u32 chunk[start..]`.
     #[inline]
     pub(crate) fn commit(&mut self, t: f64, kind: EventKind, start: usize) {
-        let end = self.open.len();
+        let end = self.wide.open.len();
         self.events.push(Packed {
             t,
             kind,
-            chunk: self.closed.len(),
+            ascii: false,
+            chunk: self.wide.closed.len(),
+            start: start.min(end),
+            end,
+        });
+    }
+
+    /// Records an output event whose text is `open byte chunk[start..]`,
+    /// all ASCII (the decoder wrote nothing else there).
+    #[inline]
+    pub(crate) fn commit_ascii_output(&mut self, t: f64, start: usize) {
+        let end = self.bytes.open.len();
+        self.events.push(Packed {
+            t,
+            kind: EventKind::Output,
+            ascii: true,
+            chunk: self.bytes.closed.len(),
             start: start.min(end),
             end,
         });
@@ -278,15 +475,15 @@ impl EventBuf {
     }
 
     fn view(&self, p: &Packed) -> EventRef<'_> {
+        let data = if p.ascii {
+            TextRef::ascii(self.bytes.slice(p.chunk, p.start, p.end))
+        } else {
+            TextRef::from(self.wide.slice(p.chunk, p.start, p.end))
+        };
         EventRef {
             t: p.t,
             kind: p.kind,
-            data: self
-                .closed
-                .get(p.chunk)
-                .unwrap_or(&self.open)
-                .get(p.start..p.end)
-                .unwrap_or(&[]),
+            data,
         }
     }
 
@@ -308,6 +505,12 @@ impl EventBuf {
     /// Total code points held.
     pub fn text_len(&self) -> usize {
         self.events.iter().map(|p| p.end - p.start).sum()
+    }
+
+    /// Is event `i`'s text held as bytes? (Tests of the reader's paths.)
+    #[cfg(test)]
+    pub(crate) fn held_as_bytes(&self, i: usize) -> bool {
+        self.events.get(i).is_some_and(|p| p.ascii)
     }
 }
 
@@ -371,12 +574,18 @@ mod tests {
         assert_eq!(b.to_events(), evs);
         let second = b.get(1).map(|e| (e.t, e.kind, e.data.len()));
         assert_eq!(second, Some((1.0, EventKind::Input, 0)));
-        assert_eq!(b.get(2).map(|e| e.data), Some(&[0x6C, 0x73, 0x0D][..]));
+        assert_eq!(
+            b.get(2).map(|e| e.data.to_vec()),
+            Some(vec![0x6C, 0x73, 0x0D])
+        );
         assert_eq!(b.get(3), None);
         let mut c = EventBuf::from(&evs[..1]);
         c.append(&b);
         assert_eq!(c.len(), 4);
-        assert_eq!(c.get(3).map(|e| e.data), Some(&[0x6C, 0x73, 0x0D][..]));
+        assert_eq!(
+            c.get(3).map(|e| e.data.to_vec()),
+            Some(vec![0x6C, 0x73, 0x0D])
+        );
         c.clear();
         assert!(c.is_empty());
         assert_eq!(c.text_len(), 0);
@@ -393,7 +602,7 @@ mod tests {
             assert!(b.events.full.len() > 2, "{first}");
             for i in 0..1000u32 {
                 let e = b.get(i as usize).expect("event");
-                assert_eq!((e.t, e.data), (f64::from(i), &[i][..]));
+                assert_eq!((e.t, e.data.to_vec()), (f64::from(i), vec![i]));
             }
             assert_eq!(b.get(1000), None);
             let it = b.iter();
@@ -426,7 +635,7 @@ mod tests {
         for e in &evs {
             b.push_event(e);
         }
-        assert!(b.closed.len() > 1);
+        assert!(b.wide.closed.len() > 1);
         assert_eq!(b.to_events(), evs);
         assert_eq!(
             b.text_len(),
@@ -434,7 +643,7 @@ mod tests {
         );
         assert_eq!(b, EventBuf::from(&evs[..]));
         b.clear();
-        assert!(b.is_empty() && b.closed.is_empty());
+        assert!(b.is_empty() && b.wide.closed.is_empty());
         b.push_event(&evs[3]);
         assert_eq!(b.to_events(), vec![evs[3].clone()]);
     }

@@ -235,7 +235,7 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
     }
     let mut raw = Vec::with_capacity(total);
     for e in &ctx.outputs {
-        raw.extend_from_slice(e.data);
+        e.data.widen_onto(&mut raw);
     }
     let mut narrow = ctx.out_narrow.all().to_vec();
     strip_ansi_pair(&mut raw, &mut narrow);

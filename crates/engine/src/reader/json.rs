@@ -133,6 +133,16 @@ pub struct FastEvent {
     pub t_value: Option<f64>,
     /// `ch` is `"i"` (else `"o"`).
     pub input: bool,
+    /// `d` was decoded onto the byte sink (an all-ASCII output text), not
+    /// onto the code points.
+    pub ascii: bool,
+}
+
+/// Where a fast scan decodes `d`: onto `wide`, or, for an output whose text
+/// is all ASCII, onto `bytes` when given (see [`crate::event::TextRef`]).
+pub struct Sink<'o> {
+    pub wide: &'o mut Vec<u32>,
+    pub bytes: Option<&'o mut Vec<u8>>,
 }
 
 /// Fast path for the one line shape the recorder writes for events:
@@ -147,7 +157,7 @@ pub struct FastEvent {
 /// hold part of `d`: the caller truncates it back); when `None`, `d` is
 /// only validated (index pass).
 #[inline]
-pub fn fast_event(line: &[u8], data: Option<&mut Vec<u32>>) -> Option<FastEvent> {
+pub fn fast_event(line: &[u8], data: Option<Sink<'_>>) -> Option<FastEvent> {
     scan_event::<false>(line, 0, None, data).map(|(f, _)| f)
 }
 
@@ -170,7 +180,7 @@ pub fn fast_event_strict(
     buf: &[u8],
     start: usize,
     known_sid: Option<usize>,
-    data: &mut Vec<u32>,
+    data: Sink<'_>,
 ) -> Option<(FastEvent, usize)> {
     scan_event::<true>(buf, start, known_sid, Some(data))
 }
@@ -187,7 +197,7 @@ fn scan_event<const STRICT: bool>(
     b: &[u8],
     start: usize,
     known_sid: Option<usize>,
-    data: Option<&mut Vec<u32>>,
+    data: Option<Sink<'_>>,
 ) -> Option<(FastEvent, usize)> {
     let mut p = Scanner { b, i: start };
     p.exact_or::<STRICT>(b"{\"sid\":\"", |p| {
@@ -230,9 +240,25 @@ fn scan_event<const STRICT: bool>(
         p.comma_key(b"\"d\"")?;
         p.lit(b"\"")
     })?;
+    let mut ascii = false;
     match data {
-        Some(out) => {
-            p.string_decoded(out)?;
+        Some(Sink {
+            wide,
+            bytes: Some(bytes),
+        }) if !input => {
+            let (at, n) = (p.i, bytes.len());
+            if p.string_ascii(bytes).is_some() {
+                ascii = true;
+            } else {
+                // Not all ASCII (or no room, or no string at all): the
+                // code point decoder reads it again and decides.
+                bytes.truncate(n);
+                p.i = at;
+                p.string_decoded(wide)?;
+            }
+        }
+        Some(Sink { wide, .. }) => {
+            p.string_decoded(wide)?;
         }
         None => {
             p.string().ok()?;
@@ -263,6 +289,7 @@ fn scan_event<const STRICT: bool>(
             t_float,
             t_value,
             input,
+            ascii,
         },
         end,
     ))
@@ -451,6 +478,72 @@ impl Scanner<'_> {
                     out.push(u32::from(c));
                     i += 1;
                 }
+            }
+        }
+    }
+
+    /// [`string_decoded`](Self::string_decoded) for a text that is all
+    /// ASCII, onto bytes: `None` (with `out` to be truncated by the caller)
+    /// at the first code point >= 0x80, raw or escaped, and on whatever
+    /// `string_decoded` refuses; its room rule too.
+    #[inline(always)]
+    fn string_ascii(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        let b = self.b;
+        let mut i = self.i;
+        let limit = out.capacity();
+        loop {
+            let run = i;
+            while let Some(chunk) = b.get(i..i + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(chunk);
+                let x = u64::from_le_bytes(w);
+                let m = special_bytes(x) | (x & HIGH);
+                if m != 0 {
+                    i += (m.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            if i > run {
+                if out.len() + (i - run) >= limit {
+                    return None;
+                }
+                out.extend_from_slice(b.get(run..i)?);
+            }
+            // At most one byte is pushed per turn from here on.
+            if out.len() >= limit {
+                return None;
+            }
+            let c = *b.get(i)?;
+            match c {
+                b'"' => {
+                    self.i = i + 1;
+                    return Some(());
+                }
+                b'\\' => {
+                    let e = *b.get(i + 1)?;
+                    let v = match SIMPLE_ESCAPE[usize::from(e)] {
+                        0 if e == b'u' => {
+                            let c = hex4(b.get(i + 2..i + 6))?;
+                            if c >= 0x80 {
+                                return None;
+                            }
+                            i += 6;
+                            c as u8
+                        }
+                        0 => return None,
+                        v => {
+                            i += 2;
+                            v
+                        }
+                    };
+                    out.push(v);
+                }
+                0x20..=0x7F => {
+                    out.push(c);
+                    i += 1;
+                }
+                _ => return None,
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use super::json::{
     decode_string, fast_event, fast_event_strict, number_value, parse_doc, Doc, FastEvent, Fields,
-    JsonError, Val,
+    JsonError, Sink, Val,
 };
 use crate::event::{Event, EventBuf, EventKind, Text};
 
@@ -163,8 +163,8 @@ pub fn read_line_into(line: &[u8], sid: &mut Text, buf: &mut EventBuf) -> LineKi
 #[inline]
 pub(crate) fn fast_event_into(line: &[u8], buf: &mut EventBuf) -> Option<(FastEvent, f64)> {
     // A text never has more code points than its line has bytes.
-    fast_decode_into(line, line.len(), buf, |out| {
-        fast_event(line, Some(out)).map(|f| (f, line.len()))
+    fast_decode_into(line, line.len(), buf, |sink| {
+        fast_event(line, Some(sink)).map(|f| (f, line.len()))
     })
     .map(|(f, t, _)| (f, t))
 }
@@ -187,8 +187,8 @@ pub(crate) fn fast_event_strict_into(
     buf: &mut EventBuf,
 ) -> Option<(FastEvent, usize)> {
     let room = buf.open_room(STRICT_TEXT_ROOM);
-    let first = fast_decode_into(shard, STRICT_TEXT_ROOM, buf, |out| {
-        fast_event_strict(shard, start, known_sid, out)
+    let first = fast_decode_into(shard, STRICT_TEXT_ROOM, buf, |sink| {
+        fast_event_strict(shard, start, known_sid, sink)
     });
     if let Some((f, _, end)) = first {
         return Some((f, end));
@@ -200,32 +200,42 @@ pub(crate) fn fast_event_strict_into(
     if line <= room {
         return None;
     }
-    fast_decode_into(shard, line, buf, |out| {
-        fast_event_strict(shard, start, known_sid, out)
+    fast_decode_into(shard, line, buf, |sink| {
+        fast_event_strict(shard, start, known_sid, sink)
     })
     .map(|(f, _, end)| (f, end))
 }
 
-/// Runs a fast-path `decode` onto `buf`'s open chunk (with `room` code
-/// points ensured) and commits the event, with `float(t)` read from
-/// `bytes` (the buffer `decode`'s positions point into); on any refusal
-/// the text written so far is dropped and `buf` is as it was.
+/// Runs a fast-path `decode` onto `buf`'s open chunks (with `room`
+/// elements ensured in each) and commits the event, with `float(t)` read
+/// from `bytes` (the buffer `decode`'s positions point into); on any
+/// refusal the text written so far is dropped and `buf` is as it was.
 #[inline(always)]
 fn fast_decode_into(
     bytes: &[u8],
     room: usize,
     buf: &mut EventBuf,
-    decode: impl FnOnce(&mut Vec<u32>) -> Option<(FastEvent, usize)>,
+    decode: impl FnOnce(Sink<'_>) -> Option<(FastEvent, usize)>,
 ) -> Option<(FastEvent, f64, usize)> {
-    let out = buf.text_for(room);
-    let start = out.len();
-    if let Some((f, end)) = decode(out) {
+    let (wide, narrow) = buf.texts_for(room);
+    let (start, nstart) = (wide.len(), narrow.len());
+    let sink = Sink {
+        wide,
+        bytes: Some(narrow),
+    };
+    if let Some((f, end)) = decode(sink) {
         if let Some(t) = fast_time(bytes, &f) {
-            buf.commit(t, fast_kind(&f), start);
+            if f.ascii {
+                buf.commit_ascii_output(t, nstart);
+            } else {
+                buf.commit(t, fast_kind(&f), start);
+            }
             return Some((f, t, end));
         }
     }
-    buf.text_for(0).truncate(start);
+    let (wide, narrow) = buf.texts_for(0);
+    wide.truncate(start);
+    narrow.truncate(nstart);
     None
 }
 

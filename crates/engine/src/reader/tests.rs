@@ -519,3 +519,124 @@ fn incremental_feed_matches_one_shot() {
         assert_eq!(idx.sessions(), whole.sessions(), "step {step}");
     }
 }
+
+/// Output texts that are all ASCII are held as bytes by the fast paths
+/// (`event::TextRef`); anything else as code points. Either way each
+/// event equals the full scanner's decoding of its line, in one-pass
+/// grouping and in the bounded-memory read pass alike.
+mod output_bytes {
+    use super::*;
+    use crate::reader::line::parse_event_slow;
+    use crate::EventBuf;
+    use proptest::prelude::*;
+
+    /// Pieces of `d`: plain runs of several lengths (to end inside and
+    /// across 8-byte words), escapes that decode below and above 0x80, raw
+    /// non-ASCII, surrogates paired and lone.
+    const PIECES: [&[u8]; 14] = [
+        b"a",
+        b"root@web01:~# ",
+        b"0123456789abcdef",
+        br"\r\n",
+        br"\u001b[?2004h",
+        br"\u007f",
+        br"\u0080",
+        br"\u00e9",
+        b"\xC3\xA9",
+        b"\xFF",
+        br"\ud83d\ude00",
+        br"\ud800",
+        br#"\"\\\/\b\f\t"#,
+        b"~\x7F",
+    ];
+
+    fn shard_of(lines: &[Vec<usize>], tail: bool) -> Vec<u8> {
+        let mut shard = Vec::new();
+        for (k, parts) in lines.iter().enumerate() {
+            let ch = if k % 5 == 4 { "i" } else { "o" };
+            shard.extend_from_slice(
+                format!(r#"{{"sid":"s-{}","t":{k}.25,"ch":"{ch}","d":""#, k % 2).as_bytes(),
+            );
+            for &p in parts {
+                shard.extend_from_slice(PIECES[p]);
+            }
+            shard.extend_from_slice(b"\"}");
+            if k + 1 < lines.len() || tail {
+                shard.push(b'\n');
+            }
+        }
+        shard
+    }
+
+    fn check(shard: &[u8]) {
+        let lines: Vec<&[u8]> = split_lines(shard).collect();
+        let mut index = ShardIndex::new();
+        index.feed(shard, true, |_| {});
+        let two_pass: Vec<EventBuf> = index
+            .sessions()
+            .iter()
+            .map(|e| session_events(shard, e))
+            .collect();
+        for (g, read) in group_sessions(shard).iter().zip(&two_pass) {
+            // Lines of this session, in order: sids alternate s-0, s-1.
+            let k0 = usize::from(g.sid.last() == Some(&u32::from(b'1')));
+            let want: Vec<Event> = lines
+                .iter()
+                .skip(k0)
+                .step_by(2)
+                .filter_map(|l| parse_event_slow(l))
+                .collect();
+            for buf in [&g.events, read] {
+                assert_eq!(buf.to_events(), want);
+                for (i, e) in want.iter().enumerate() {
+                    let ascii = e.data.iter().all(|&c| c < 0x80);
+                    if buf.held_as_bytes(i) {
+                        assert!(ascii && e.kind == EventKind::Output, "event {i}");
+                    } else if ascii && e.kind == EventKind::Output && e.data.len() > 16 {
+                        // Too long for the keystroke path: the scanner's
+                        // byte decoder took it.
+                        panic!("long ASCII output {i} held as code points");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn usual_output_lines() {
+        let shard = shard_of(
+            &[
+                vec![4, 1],
+                vec![1, 1, 3, 2, 2],
+                vec![4, 7, 1],
+                vec![],
+                vec![2, 2, 13, 12],
+                vec![8, 2, 2],
+                vec![10, 2, 2],
+            ],
+            false,
+        );
+        check(&shard);
+        let g = group_sessions(&shard);
+        // s-0: lines 0, 2, 4 (an input), 6; s-1: lines 1, 3, 5.
+        let held: Vec<bool> = (0..4).map(|i| g[0].events.held_as_bytes(i)).collect();
+        assert_eq!(held, [true, false, false, false]);
+        let held: Vec<bool> = (0..3).map(|i| g[1].events.held_as_bytes(i)).collect();
+        assert_eq!(held, [true, false, false]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn output_texts_equal_the_full_scanner(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(0usize..PIECES.len(), 0..40),
+                1..14,
+            ),
+            tail in any::<bool>(),
+        ) {
+            check(&shard_of(&lines, tail));
+        }
+    }
+}

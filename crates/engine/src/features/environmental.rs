@@ -373,4 +373,71 @@ mod tests {
         assert_eq!(conv("LANG=x"), None);
         assert_eq!(conv("LANG=en_U.x").as_deref(), Some("en"));
     }
+
+    /// A session of one command whose outputs are `outs`, some held as
+    /// bytes as the reader holds all-ASCII outputs: the searches on the
+    /// outputs' narrow concatenation (locale pre-filter, multiplexer
+    /// markers) read them as the reference does (locale over their
+    /// concatenation, markers inside one event).
+    fn with_outputs(outs: &[&str], f: impl Fn(&SessionContext<'_>)) {
+        use crate::event::{EventKind, EventRef, TextRef};
+        let wide: Vec<Vec<u32>> = outs.iter().map(|s| cps(s)).collect();
+        let cmd = cps("ls\r");
+        let mut evs = vec![EventRef {
+            t: 1.0,
+            kind: EventKind::Input,
+            data: TextRef::from(&cmd),
+        }];
+        for (k, (s, w)) in outs.iter().zip(&wide).enumerate() {
+            let data = if k % 2 == 0 && s.is_ascii() {
+                TextRef::ascii(s.as_bytes())
+            } else {
+                TextRef::from(w)
+            };
+            evs.push(EventRef {
+                t: 2.0 + k as f64,
+                kind: EventKind::Output,
+                data,
+            });
+        }
+        let ctx = SessionContext::build(&evs, Profile::Decnet12, "s").expect("context");
+        assert_eq!(ctx.n_cmd(), 1);
+        f(&ctx);
+    }
+
+    #[test]
+    fn locale_prefilter_reads_the_concatenation() {
+        for (outs, want) in [
+            (&["LANG=en_US.UTF-8\n"][..], true),
+            (&["x L", "ANG=en_US.UTF-8"][..], true),
+            (&["L", "", "C_ALL=fr_FR.UTF-8"][..], true),
+            (&["L", "\u{1b}[0mANG=de_DE.UTF-8"][..], true),
+            (&["é L", "ANG", "=x"][..], true),
+            (&["LANG en_US"][..], false),
+            (&["L", "é", "ANG=x"][..], false),
+            (&["x=1 ", "L"][..], false),
+        ] {
+            with_outputs(outs, |ctx| {
+                assert_eq!(locale_candidate(ctx), want, "{outs:?}")
+            });
+        }
+    }
+
+    #[test]
+    fn multiplexer_markers_count_inside_one_event() {
+        let tmux = std::str::from_utf8(TMUX_MARKERS[0]).expect("ASCII marker");
+        let (a, b) = tmux.split_at(2);
+        for (outs, want) in [
+            (vec![format!("x{tmux}y")], "tmux"),
+            (vec!["é".to_string(), format!("{tmux}")], "tmux"),
+            (vec![a.to_string(), b.to_string()], "none"),
+            (vec!["plain".to_string()], "none"),
+        ] {
+            let outs: Vec<&str> = outs.iter().map(String::as_str).collect();
+            with_outputs(&outs, |ctx| {
+                let got = terminal_multiplexer(ctx, Profile::Decnet12).expect("mux");
+                assert_eq!(got.map(|(v, _)| v), Some(want.to_string()), "{outs:?}");
+            });
+        }
+    }
 }

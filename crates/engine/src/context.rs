@@ -376,7 +376,7 @@ impl<'a> SessionContext<'a> {
         let mut buf: Vec<u32> = Vec::new();
         let mut buf_start_ts = 0.0f64;
         let (mut tab, mut pipe, mut shortcut) = (0u32, 0u32, 0u32);
-        let mut intern: HashMap<Vec<u32>, usize, BuildHasherDefault<Fnv>> = HashMap::default();
+        let mut intern = TokenIntern::default();
         for ev in &self.inputs {
             let t = ev.t;
             for &c in ev.data {
@@ -386,15 +386,7 @@ impl<'a> SessionContext<'a> {
                         if tok.iter().any(|&c| char::from_u32(c).is_none()) {
                             return Err(EngineError::FirstTokenNotUtf8);
                         }
-                        let token_id = match intern.get(tok) {
-                            Some(&id) => id,
-                            None => {
-                                let id = self.tokens.len();
-                                self.tokens.push(tok.to_vec());
-                                intern.insert(tok.to_vec(), id);
-                                id
-                            }
-                        };
+                        let token_id = intern.id(&mut self.tokens, tok);
                         self.commands.push(Command {
                             start_ts: buf_start_ts,
                             end_ts: t,
@@ -778,6 +770,38 @@ impl<'a> SessionContext<'a> {
     /// First token of command `i` (crate-private).
     pub(crate) fn token(&self, i: usize) -> &[u32] {
         &self.tokens[self.commands[i].token_id]
+    }
+}
+
+/// First tokens interned by id, each stored once, in `tokens[id]`: the map
+/// goes from a token's hash to the newest id with that hash, and `older`
+/// chains ids of equal hash (nearly always none). Keying the map by the
+/// token itself stored every distinct token twice (two allocations each).
+#[derive(Default)]
+struct TokenIntern {
+    by_hash: HashMap<u64, usize, BuildHasherDefault<Fnv>>,
+    older: Vec<Option<usize>>,
+}
+
+impl TokenIntern {
+    fn id(&mut self, tokens: &mut Vec<Vec<u32>>, tok: &[u32]) -> usize {
+        let mut h = Fnv::default();
+        for &c in tok {
+            h.write(&c.to_le_bytes());
+        }
+        let h = h.finish();
+        let mut at = self.by_hash.get(&h).copied();
+        while let Some(i) = at {
+            if tokens.get(i).is_some_and(|t| t.as_slice() == tok) {
+                return i;
+            }
+            at = self.older.get(i).copied().flatten();
+        }
+        let id = tokens.len();
+        tokens.push(tok.to_vec());
+        self.older.resize(id, None);
+        self.older.push(self.by_hash.insert(h, id));
+        id
     }
 }
 
@@ -1432,6 +1456,27 @@ mod tests {
         let mut k = 0;
         let at: Vec<_> = (0..n.all().len()).map(|p| n.text_at(p, &mut k)).collect();
         assert_eq!(at, [0..2, 0..2, 2..5, 2..5, 2..5, 5..9, 5..9, 5..9, 5..9]);
+    }
+
+    /// Interning gives each distinct token one id, in order of first
+    /// appearance, as a map keyed by the token itself would.
+    #[test]
+    fn first_tokens_intern_like_a_map() {
+        let mut next = crate::xorshift(0x2545_F491_4F6C_DD1D);
+        let mut intern = TokenIntern::default();
+        let mut tokens = Vec::new();
+        let mut naive: HashMap<Vec<u32>, usize> = HashMap::new();
+        for _ in 0..20_000 {
+            let len = (next() % 4) as usize;
+            let tok: Vec<u32> = (0..len).map(|_| (next() % 7) as u32 + 0x61).collect();
+            let n = naive.len();
+            let want = *naive.entry(tok.clone()).or_insert(n);
+            assert_eq!(intern.id(&mut tokens, &tok), want);
+        }
+        assert_eq!(tokens.len(), naive.len());
+        for (tok, &id) in &naive {
+            assert_eq!(&tokens[id], tok);
+        }
     }
 
     #[test]

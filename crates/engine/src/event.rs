@@ -90,15 +90,6 @@ impl<'a> TextRef<'a> {
         }
     }
 
-    /// Code point `i`.
-    #[inline]
-    pub fn get(&self, i: usize) -> Option<u32> {
-        match self.0 {
-            Repr::Wide(s) => s.get(i).copied(),
-            Repr::Ascii(b) => b.get(i).map(|&c| u32::from(c)),
-        }
-    }
-
     /// Appends the code points to `out`.
     #[inline]
     pub fn widen_onto(&self, out: &mut Vec<u32>) {
@@ -153,12 +144,6 @@ impl PartialEq for TextRef<'_> {
             (Repr::Ascii(a), Repr::Ascii(b)) => a == b,
             _ => self.len() == other.len() && self.iter().eq(other.iter()),
         }
-    }
-}
-
-impl PartialEq<&[u32]> for TextRef<'_> {
-    fn eq(&self, other: &&[u32]) -> bool {
-        *self == TextRef::from(*other)
     }
 }
 

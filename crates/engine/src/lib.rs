@@ -37,7 +37,7 @@ pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
 }
 
 pub use error::EngineError;
-pub use event::{Event, EventBuf, EventKind, EventRef, SessionEvents, Text};
+pub use event::{Event, EventBuf, EventKind, EventRef, SessionEvents, Text, TextRef};
 pub use extract::{
     extract_refs_at, extract_session, extract_session_at, ExtractParams, DEFAULT_SOURCE,
 };

@@ -247,7 +247,7 @@ fn scan_event<const STRICT: bool>(
             bytes: Some(bytes),
         }) if !input => {
             let (at, n) = (p.i, bytes.len());
-            if p.string_ascii(bytes).is_some() {
+            if p.string_decoded(bytes).is_some() {
                 ascii = true;
             } else {
                 // Not all ASCII (or no room, or no string at all): the
@@ -293,6 +293,80 @@ fn scan_event<const STRICT: bool>(
         },
         end,
     ))
+}
+
+/// What [`Scanner::string_decoded`] decodes a string body onto: code
+/// points, or the bytes of an all-ASCII text (which refuse any code point
+/// >= 0x80, see [`crate::event::TextRef`]).
+trait TextSink {
+    /// Whether code points >= 0x80 can be held.
+    const NON_ASCII: bool;
+    fn filled(&self) -> usize;
+    /// The capacity the text must stay within.
+    fn room(&self) -> usize;
+    /// A run of plain ASCII bytes.
+    fn extend_plain(&mut self, run: &[u8]);
+    fn push_ascii(&mut self, c: u8);
+    /// `None` when the sink cannot hold `c`.
+    fn push(&mut self, c: u32) -> Option<()>;
+    /// The raw rest of the string, from its first byte >= 0x80, decoded as
+    /// [`decode_string`] does (only called when [`NON_ASCII`](Self::NON_ASCII)).
+    fn decode_rest(&mut self, raw: &[u8]);
+}
+
+impl TextSink for Vec<u32> {
+    const NON_ASCII: bool = true;
+    #[inline(always)]
+    fn filled(&self) -> usize {
+        self.len()
+    }
+    #[inline(always)]
+    fn room(&self) -> usize {
+        self.capacity()
+    }
+    #[inline(always)]
+    fn extend_plain(&mut self, run: &[u8]) {
+        self.extend(run.iter().map(|&c| u32::from(c)));
+    }
+    #[inline(always)]
+    fn push_ascii(&mut self, c: u8) {
+        Vec::push(self, u32::from(c));
+    }
+    #[inline(always)]
+    fn push(&mut self, c: u32) -> Option<()> {
+        Vec::push(self, c);
+        Some(())
+    }
+    fn decode_rest(&mut self, raw: &[u8]) {
+        decode_string(raw, self);
+    }
+}
+
+impl TextSink for Vec<u8> {
+    const NON_ASCII: bool = false;
+    #[inline(always)]
+    fn filled(&self) -> usize {
+        self.len()
+    }
+    #[inline(always)]
+    fn room(&self) -> usize {
+        self.capacity()
+    }
+    #[inline(always)]
+    fn extend_plain(&mut self, run: &[u8]) {
+        self.extend_from_slice(run);
+    }
+    #[inline(always)]
+    fn push_ascii(&mut self, c: u8) {
+        Vec::push(self, c);
+    }
+    #[inline(always)]
+    fn push(&mut self, c: u32) -> Option<()> {
+        let c = u8::try_from(c).ok().filter(u8::is_ascii)?;
+        Vec::push(self, c);
+        Some(())
+    }
+    fn decode_rest(&mut self, _: &[u8]) {}
 }
 
 struct Scanner<'a> {
@@ -381,8 +455,12 @@ impl Scanner<'_> {
 
     /// Fast path: a string body after the opening quote, validated as
     /// [`string`](Self::string) does and decoded as [`decode_string`] does,
-    /// in one pass. `None` where `string` would fail; on the first byte
-    /// >= 0x80 the rest is scanned and decoded the general way.
+    /// in one pass, onto `out` ([`TextSink`]): code points, or the bytes of
+    /// an all-ASCII text. `None` where `string` would fail, and onto bytes
+    /// also at the first code point >= 0x80, raw or escaped (the caller
+    /// truncates and decodes the text again onto code points). Onto code
+    /// points, on the first raw byte >= 0x80 the rest is scanned and decoded
+    /// the general way.
     ///
     /// Also `None` when the text would outgrow `out`'s capacity: growing
     /// it would copy the whole text chunk (see [`crate::EventBuf`]), so
@@ -391,13 +469,13 @@ impl Scanner<'_> {
     /// many code points as it has bytes, so with room for the line's bytes
     /// this never happens.
     #[inline(always)]
-    fn string_decoded(&mut self, out: &mut Vec<u32>) -> Option<()> {
+    fn string_decoded<S: TextSink>(&mut self, out: &mut S) -> Option<()> {
         let b = self.b;
         let mut i = self.i;
-        let limit = out.capacity();
+        let limit = out.room();
         loop {
             // Plain ASCII run: find its end 8 bytes at a time (the lowest
-            // flagged byte of the SWAR masks is exact), then widen it in
+            // flagged byte of the SWAR masks is exact), then copy it in
             // one go.
             let run = i;
             while let Some(chunk) = b.get(i..i + 8) {
@@ -412,14 +490,14 @@ impl Scanner<'_> {
                 i += 8;
             }
             if i > run {
-                if out.len() + (i - run) >= limit {
+                if out.filled() + (i - run) >= limit {
                     return None;
                 }
-                out.extend(b[run..i].iter().map(|&c| u32::from(c)));
+                out.extend_plain(b.get(run..i)?);
             }
             // From here on at most one code point is pushed per turn, and
             // the guard above left room for one.
-            if out.len() >= limit {
+            if out.filled() >= limit {
                 return None;
             }
             let c = *b.get(i)?;
@@ -444,106 +522,43 @@ impl Scanner<'_> {
                                 // `\u`; decode_string pairs only a low surrogate.
                                 let c2 = hex4(b.get(i + 2..i + 6))?;
                                 if (0xDC00..=0xDFFF).contains(&c2) {
-                                    out.push(0x10000 + ((c1 - 0xD800) << 10) + (c2 - 0xDC00));
+                                    out.push(0x10000 + ((c1 - 0xD800) << 10) + (c2 - 0xDC00))?;
                                     i += 6;
                                     continue;
                                 }
                             }
-                            out.push(c1);
+                            out.push(c1)?;
                             continue;
                         }
                         0 => return None,
-                        v => u32::from(v),
+                        v => v,
                     };
-                    out.push(simple);
+                    out.push_ascii(simple);
                     i += 2;
                 }
                 0..=0x1F => return None,
                 0x80.. => {
-                    // Rare: raw non-ASCII. Validate the rest with the
-                    // scanner, decode it the general way (a run boundary
-                    // before a byte >= 0x80 that follows ASCII or an escape
-                    // does not change surrogateescape decoding).
+                    // Rare: raw non-ASCII (never onto bytes). Validate the
+                    // rest with the scanner, decode it the general way (a
+                    // run boundary before a byte >= 0x80 that follows ASCII
+                    // or an escape does not change surrogateescape decoding).
+                    if !S::NON_ASCII {
+                        return None;
+                    }
                     self.i = i;
                     let Ok(Val::Str { start, end, .. }) = self.string() else {
                         return None;
                     };
-                    if out.len() + (end - start) > limit {
+                    if out.filled() + (end - start) > limit {
                         return None;
                     }
-                    decode_string(&b[start..end], out);
+                    out.decode_rest(&b[start..end]);
                     return Some(());
                 }
                 _ => {
-                    out.push(u32::from(c));
+                    out.push_ascii(c);
                     i += 1;
                 }
-            }
-        }
-    }
-
-    /// [`string_decoded`](Self::string_decoded) for a text that is all
-    /// ASCII, onto bytes: `None` (with `out` to be truncated by the caller)
-    /// at the first code point >= 0x80, raw or escaped, and on whatever
-    /// `string_decoded` refuses; its room rule too.
-    #[inline(always)]
-    fn string_ascii(&mut self, out: &mut Vec<u8>) -> Option<()> {
-        let b = self.b;
-        let mut i = self.i;
-        let limit = out.capacity();
-        loop {
-            let run = i;
-            while let Some(chunk) = b.get(i..i + 8) {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(chunk);
-                let x = u64::from_le_bytes(w);
-                let m = special_bytes(x) | (x & HIGH);
-                if m != 0 {
-                    i += (m.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
-            if i > run {
-                if out.len() + (i - run) >= limit {
-                    return None;
-                }
-                out.extend_from_slice(b.get(run..i)?);
-            }
-            // At most one byte is pushed per turn from here on.
-            if out.len() >= limit {
-                return None;
-            }
-            let c = *b.get(i)?;
-            match c {
-                b'"' => {
-                    self.i = i + 1;
-                    return Some(());
-                }
-                b'\\' => {
-                    let e = *b.get(i + 1)?;
-                    let v = match SIMPLE_ESCAPE[usize::from(e)] {
-                        0 if e == b'u' => {
-                            let c = hex4(b.get(i + 2..i + 6))?;
-                            if c >= 0x80 {
-                                return None;
-                            }
-                            i += 6;
-                            c as u8
-                        }
-                        0 => return None,
-                        v => {
-                            i += 2;
-                            v
-                        }
-                    };
-                    out.push(v);
-                }
-                0x20..=0x7F => {
-                    out.push(c);
-                    i += 1;
-                }
-                _ => return None,
             }
         }
     }

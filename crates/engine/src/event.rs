@@ -48,8 +48,8 @@ pub struct EventRef<'a> {
 /// output text that is all ASCII (the reader's usual case), as its bytes.
 /// Output texts are two thirds of a shard and are only ever searched
 /// through their narrow form (`context::Narrow`), so the reader keeps them
-/// as bytes: widening them to `u32` and narrowing them back was ~12 % of
-/// the pipeline. Only this crate builds the byte form, and only for
+/// as bytes: widening them to `u32` and narrowing them back cost ≈ 5 % of
+/// the pipeline (docs/BENCHMARKS.md, ninth pass). Only this crate builds the byte form, and only for
 /// outputs: an input's text is always `u32`s ([`wide`](Self::wide)).
 #[derive(Clone, Copy)]
 pub struct TextRef<'a>(Repr<'a>);
@@ -376,14 +376,10 @@ impl EventBuf {
     /// Appends every event of `other`, in order.
     pub fn append(&mut self, other: &EventBuf) {
         for e in other.iter() {
-            match e.data.wide() {
-                Some(d) => self.push(e.t, e.kind, d),
-                None => {
-                    let mut d = Vec::new();
-                    e.data.widen_onto(&mut d);
-                    self.push(e.t, e.kind, &d);
-                }
-            }
+            let out = self.text_for(e.data.len());
+            let start = out.len();
+            e.data.widen_onto(out);
+            self.commit(e.t, e.kind, start);
         }
     }
 
@@ -527,7 +523,7 @@ impl SessionEvents for Vec<Event> {
 
 impl SessionEvents for EventBuf {
     /// Segment by segment: each `extend` is over a slice of known length
-    /// (collecting the flattened iterator was ~3 % of the pipeline).
+    /// (collecting the flattened iterator took 0.7 % more instructions).
     fn event_refs(&self) -> Vec<EventRef<'_>> {
         let mut v = Vec::with_capacity(self.len());
         for seg in self

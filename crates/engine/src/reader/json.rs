@@ -138,11 +138,11 @@ pub struct FastEvent {
     pub ascii: bool,
 }
 
-/// Where a fast scan decodes `d`: onto `wide`, or, for an output whose text
-/// is all ASCII, onto `bytes` when given (see [`crate::event::TextRef`]).
+/// Where a fast scan decodes `d`: onto `bytes` for an output whose text is
+/// all ASCII (see [`crate::event::TextRef`]), else onto `wide`.
 pub struct Sink<'o> {
     pub wide: &'o mut Vec<u32>,
-    pub bytes: Option<&'o mut Vec<u8>>,
+    pub bytes: &'o mut Vec<u8>,
 }
 
 /// Fast path for the one line shape the recorder writes for events:
@@ -242,10 +242,7 @@ fn scan_event<const STRICT: bool>(
     })?;
     let mut ascii = false;
     match data {
-        Some(Sink {
-            wide,
-            bytes: Some(bytes),
-        }) if !input => {
+        Some(Sink { wide, bytes }) if !input => {
             let (at, n) = (p.i, bytes.len());
             if p.string_decoded(bytes).is_some() {
                 ascii = true;

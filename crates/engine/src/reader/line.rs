@@ -221,7 +221,7 @@ fn fast_decode_into(
     let (start, nstart) = (wide.len(), narrow.len());
     let sink = Sink {
         wide,
-        bytes: Some(narrow),
+        bytes: narrow,
     };
     if let Some((f, end)) = decode(sink) {
         if let Some(t) = fast_time(bytes, &f) {

@@ -7,7 +7,7 @@ use crate::context::SessionContext;
 use crate::honest::{honest, near_any};
 use crate::input_units::{paste_unit_share, pasted_char_share};
 use crate::profile::Profile;
-use crate::stats::{cv_pop, fmean, median, median_in_place, median_u64, py_min, StatsError};
+use crate::stats::{cv_pop, fmean, median, median_u64, py_min, StatsError};
 use crate::text::encode_utf8_replace;
 use crate::thresholds::*;
 
@@ -152,36 +152,44 @@ struct SimHash {
 /// Direct-mapped memo of digraph-token hashes (`MD5(token)[..8]`): the
 /// tokens are `a b ':' bucket`, few distinct ones recur across sessions,
 /// and MD5 was about half of this primitive's cost. A pure function's
-/// memo, per thread: the output does not depend on what it holds.
-const TOKEN_MEMO_SLOTS: usize = 4096;
+/// memo, per thread: the output does not depend on what it holds. 16 K
+/// slots (256 KiB): with 4 K, one lookup in ten still missed on a day-shard.
+const TOKEN_MEMO_BITS: u32 = 14;
+const TOKEN_MEMO_SLOTS: usize = 1 << TOKEN_MEMO_BITS;
 
 thread_local! {
     static TOKEN_MEMO: std::cell::RefCell<Vec<(u64, u64)>> =
         std::cell::RefCell::new(vec![(0, 0); TOKEN_MEMO_SLOTS]);
 }
 
+/// Runs `f` with this thread's token memo (borrowed once per session, not
+/// once per digraph).
+fn with_token_memo<R>(f: impl FnOnce(&mut [(u64, u64)]) -> R) -> R {
+    TOKEN_MEMO.with(|m| f(&mut m.borrow_mut()))
+}
+
 impl SimHash {
-    /// Adds the digraph token `a b ':' ('0' + bucket)` with weight `w`.
-    fn add_digraph(&mut self, a: u32, b: u32, bucket: u32, w: u64) {
+    /// Adds the digraph token `a b ':' ('0' + bucket)` with weight `w`;
+    /// `memo` has [`TOKEN_MEMO_SLOTS`] slots.
+    fn add_digraph(&mut self, memo: &mut [(u64, u64)], a: u32, b: u32, bucket: u32, w: u64) {
         if w == 0 {
             return;
         }
         // Code points are < 2^21 and buckets < 2^8: the key is exact, and
         // bit 63 marks a filled slot.
         let key = (1u64 << 63) | (u64::from(a) << 29) | (u64::from(b) << 8) | u64::from(bucket);
-        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize % TOKEN_MEMO_SLOTS;
-        let h = TOKEN_MEMO.with(|m| {
-            let mut m = m.borrow_mut();
-            match m[slot] {
-                (k, h) if k == key => h,
-                _ => {
-                    let tok = [a, b, u32::from(b':'), u32::from(b'0') + bucket];
-                    let h = self.token_hash(&tok);
-                    m[slot] = (key, h);
-                    h
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TOKEN_MEMO_BITS)) as usize;
+        let h = match memo.get(slot) {
+            Some(&(k, h)) if k == key => h,
+            _ => {
+                let tok = [a, b, u32::from(b':'), u32::from(b'0') + bucket];
+                let h = self.token_hash(&tok);
+                if let Some(m) = memo.get_mut(slot) {
+                    *m = (key, h);
                 }
+                h
             }
-        });
+        };
         self.add_hash(h, w);
     }
 
@@ -277,29 +285,37 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     if samples < MIN_DIGRAPH_SAMPLES {
         return Ok(None);
     }
-    flights.sort_unstable_by_key(|f| f.0);
+    // By digraph, then by flight: every flight is positive and finite, so
+    // its bits order as its value, and each digraph's median is read off
+    // its sorted run (`statistics.median`: the middle, or the mean of the
+    // two middle values).
+    flights.sort_unstable_by_key(|f| (f.0, f.1.to_bits()));
     let same = |x: &(u64, f64), y: &(u64, f64)| x.0 == y.0;
     let d = 1 + flights.windows(2).filter(|w| !same(&w[0], &w[1])).count();
     if d < MIN_DIGRAPHS_FOR_SIMHASH {
         return Ok(None);
     }
     let mut hash = SimHash::default();
-    let mut dts: Vec<f64> = Vec::new();
     let mut solid = 0usize;
-    for group in flights.chunk_by(same) {
-        dts.clear();
-        dts.extend(group.iter().map(|f| f.1));
-        let m = median_in_place(&mut dts);
-        let bucket = DIGRAPH_FLIGHT_BUCKETS_S
-            .iter()
-            .position(|&e| m < e)
-            .unwrap_or(DIGRAPH_FLIGHT_BUCKETS_S.len());
-        let (a, b) = ((group[0].0 >> 32) as u32, group[0].0 as u32);
-        hash.add_digraph(a, b, bucket as u32, group.len() as u64);
-        if group.len() >= 2 {
-            solid += 1;
+    with_token_memo(|memo| {
+        for group in flights.chunk_by(same) {
+            let n = group.len();
+            let m = if n % 2 == 1 {
+                group[n / 2].1
+            } else {
+                (group[n / 2 - 1].1 + group[n / 2].1) / 2.0
+            };
+            let bucket = DIGRAPH_FLIGHT_BUCKETS_S
+                .iter()
+                .position(|&e| m < e)
+                .unwrap_or(DIGRAPH_FLIGHT_BUCKETS_S.len());
+            let (a, b) = ((group[0].0 >> 32) as u32, group[0].0 as u32);
+            hash.add_digraph(memo, a, b, bucket as u32, n as u64);
+            if n >= 2 {
+                solid += 1;
+            }
         }
-    }
+    });
     let h = hash.finish();
     let confidence = if behave {
         honest(py_min(0.95, 0.40 + 0.05 * solid as f64), solid, false)
@@ -658,11 +674,12 @@ mod tests {
             .cycle()
             .take(20_000)
             .collect();
+        let mut slots = vec![(0, 0); TOKEN_MEMO_SLOTS];
         for _ in 0..2 {
             let (mut memo, mut plain) = (SimHash::default(), SimHash::default());
             for (n, &(a, b, k)) in pairs.iter().enumerate() {
                 let w = 1 + (n % 5) as u64;
-                memo.add_digraph(a, b, k, w);
+                memo.add_digraph(&mut slots, a, b, k, w);
                 plain.add(&[a, b, u32::from(b':'), u32::from(b'0') + k], w);
                 if n % 997 == 0 {
                     assert_eq!(memo.sums(), plain.sums());

@@ -107,6 +107,14 @@ impl Narrow {
         }
     }
 
+    /// Texts `a..b`, concatenated (empty when out of range).
+    pub(crate) fn range(&self, a: usize, b: usize) -> &[u8] {
+        match (self.starts.get(a), self.starts.get(b)) {
+            (Some(&x), Some(&y)) => self.bytes.get(x..y).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
     /// Text `k` (empty when out of range).
     pub(crate) fn get(&self, k: usize) -> &[u8] {
         match (self.starts.get(k), self.starts.get(k + 1)) {
@@ -546,8 +554,10 @@ impl<'a> SessionContext<'a> {
         let total = self.out_narrow.all().len();
         let mut concat: Vec<u32> = Vec::new();
         let mut narrow: Vec<u8> = Vec::with_capacity(total);
+        // An out-of-order window's texts, gathered (in order, the windows
+        // are slices of `out_narrow`: nothing is gathered).
+        let mut gathered: Vec<u8> = Vec::new();
         let mut picked: Vec<u32> = Vec::new();
-        let mut taken: Vec<usize> = Vec::new();
         let mut line: Vec<u32> = Vec::new();
         for i in 0..n {
             let lo = self.commands[i].end_ts;
@@ -556,44 +566,44 @@ impl<'a> SessionContext<'a> {
             } else {
                 f64::INFINITY
             };
-            narrow.clear();
-            taken.clear();
-            let mut bytes = 0u64;
             // `lo <= t < hi`: NaN bounds and NaN times select nothing.
-            if !lo.is_nan() && !hi.is_nan() {
-                let outputs = &self.outputs;
-                let out_narrow = &self.out_narrow;
-                let mut take = |k: usize| {
-                    bytes += outputs[k].data.len() as u64;
-                    narrow.extend_from_slice(out_narrow.get(k));
-                    taken.push(k);
-                };
-                match &index {
-                    None => {
-                        let a = outputs.partition_point(|e| e.t < lo);
-                        let b = outputs.partition_point(|e| e.t < hi).max(a);
-                        (a..b).for_each(&mut take);
-                    }
-                    Some(ix) => {
-                        ix.select(lo, hi, false, &mut picked);
-                        picked.iter().for_each(|&k| take(k as usize));
-                    }
-                }
+            if lo.is_nan() || hi.is_nan() {
+                continue;
             }
+            // The window's outputs: `a..b`, or the picked ones.
+            let (taken, window): (Taken<'_>, &[u8]) = match &index {
+                None => {
+                    let a = self.outputs.partition_point(|e| e.t < lo);
+                    let b = self.outputs.partition_point(|e| e.t < hi).max(a);
+                    (Taken::Range(a, b), self.out_narrow.range(a, b))
+                }
+                Some(ix) => {
+                    ix.select(lo, hi, false, &mut picked);
+                    gathered.clear();
+                    for &k in &picked {
+                        gathered.extend_from_slice(self.out_narrow.get(k as usize));
+                    }
+                    (Taken::Picked(&picked), &gathered)
+                }
+            };
             if taken.is_empty() {
                 continue;
             }
+            // One narrow byte per code point: the window's length is its
+            // output size.
+            let bytes = window.len() as u64;
             let before = self.prompt_classes.len();
             // An all-ASCII window (the usual case) is its narrow bytes: the
-            // code points are not copied at all.
-            if narrow.is_ascii() {
-                strip_ansi_narrow(&mut narrow);
+            // code points are not copied at all, and the strip copies the
+            // bytes it keeps straight from the window.
+            if window.is_ascii() {
+                strip_ansi_copy(window, &mut narrow);
                 extract_prompt_classes_ascii(profile, &narrow, &mut line, &mut self.prompt_classes);
             } else {
                 concat.clear();
-                for &k in &taken {
-                    self.outputs[k].data.widen_onto(&mut concat);
-                }
+                taken.for_each(|k| self.outputs[k].data.widen_onto(&mut concat));
+                narrow.clear();
+                narrow.extend_from_slice(window);
                 strip_ansi_pair(&mut concat, &mut narrow);
                 extract_prompt_classes_for(profile, &concat, &narrow, &mut self.prompt_classes);
             }
@@ -828,6 +838,29 @@ impl Hasher for Fnv {
     }
 }
 
+/// The outputs of one command's window: a range of them (events in time
+/// order), or the ones a [`TimeIndex`] picked.
+enum Taken<'p> {
+    Range(usize, usize),
+    Picked(&'p [u32]),
+}
+
+impl Taken<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Taken::Range(a, b) => a >= b,
+            Taken::Picked(p) => p.is_empty(),
+        }
+    }
+
+    fn for_each(&self, mut f: impl FnMut(usize)) {
+        match self {
+            Taken::Range(a, b) => (*a..*b).for_each(f),
+            Taken::Picked(p) => p.iter().for_each(|&k| f(k as usize)),
+        }
+    }
+}
+
 /// Events sorted by time, for selecting `lo <= t < hi` in original order
 /// when the events themselves are not in time order (non-monotonic
 /// recordings): O(log n + k log k) per window instead of a full rescan,
@@ -1012,8 +1045,9 @@ pub(crate) fn strip_ansi_pair(buf: &mut Vec<u32>, nb: &mut Vec<u8>) {
     strip_ansi_core(nb, buf);
 }
 
-/// [`strip_ansi_pair`] on a narrow text alone: when the text is all ASCII
-/// its narrow form is the text itself, and no code point copy is needed.
+/// [`strip_ansi_pair`] on a narrow text alone (the engine strips ASCII
+/// windows with [`strip_ansi_copy`]; tests compare the two).
+#[cfg(test)]
 pub(crate) fn strip_ansi_narrow(nb: &mut Vec<u8>) {
     strip_ansi_core(nb, &mut ());
 }
@@ -1053,58 +1087,27 @@ impl StripCompanion for () {
 /// The scanner behind [`strip_ansi_pair`] and [`strip_ansi_narrow`];
 /// `buf`, when it is a text, has `nb`'s length.
 fn strip_ansi_core(nb: &mut Vec<u8>, buf: &mut impl StripCompanion) {
-    const E: u8 = 0x1B;
-    let Some(first) = memchr::memchr(E, nb) else {
+    let Some(first) = memchr::memchr(ESC_BYTE, nb) else {
         return;
     };
     let n = nb.len();
     let mut w = first;
     let mut i = first;
     while i < n {
-        let c = nb[i];
-        if c != E {
+        if nb[i] != ESC_BYTE {
             // Move the whole run up to the next ESC at once.
-            let run = memchr::memchr(E, &nb[i..]).unwrap_or(n - i);
+            let run = memchr::memchr(ESC_BYTE, &nb[i..]).unwrap_or(n - i);
             buf.move_run(i, run, w);
             nb.copy_within(i..i + run, w);
             w += run;
             i += run;
             continue;
         }
-        // Where the escape starting at `i` ends, or `None` when the ESC is
-        // kept as a plain character.
-        let end = match nb.get(i + 1) {
-            None => None,
-            Some(0x5B) => {
-                // CSI: '[' [0-?]* [ -/]* [@-~]
-                let mut j = i + 2;
-                while j < n && (0x30..=0x3F).contains(&nb[j]) {
-                    j += 1;
-                }
-                while j < n && (0x20..=0x2F).contains(&nb[j]) {
-                    j += 1;
-                }
-                (j < n && (0x40..=0x7E).contains(&nb[j])).then_some(j + 1)
-            }
-            Some(0x5D) => {
-                // OSC: ']' [^BEL ESC]* (BEL | ESC '\')?
-                let mut j = i + 2;
-                j += memchr::memchr2(0x07, E, &nb[j..]).unwrap_or(n - j);
-                if j < n && nb[j] == 0x07 {
-                    j += 1;
-                } else if j + 1 < n && nb[j] == E && nb[j + 1] == 0x5C {
-                    j += 2;
-                }
-                Some(j)
-            }
-            Some(&d) if (0x40..=0x5A).contains(&d) || (0x5C..=0x5F).contains(&d) => Some(i + 2),
-            Some(_) => None,
-        };
-        match end {
+        match escape_end(nb, i) {
             Some(j) => i = j,
             None => {
                 buf.move_one(i, w);
-                nb[w] = c;
+                nb[w] = ESC_BYTE;
                 w += 1;
                 i += 1;
             }
@@ -1114,29 +1117,72 @@ fn strip_ansi_core(nb: &mut Vec<u8>, buf: &mut impl StripCompanion) {
     nb.truncate(w);
 }
 
-/// Does the narrow text `nb` contain one of the [`ERROR_PATTERNS`]? Short
-/// texts (most command windows) are checked at each byte that starts a
-/// pattern: for them that is cheaper than six SIMD searches, whose set-up
-/// dominates below a few hundred bytes.
-pub(crate) fn detect_error_narrow(nb: &[u8]) -> bool {
-    const SHORT: usize = 256;
-    if nb.len() < SHORT {
-        return nb.iter().enumerate().any(|(i, &c)| {
-            let rest = &nb[i..];
-            match c {
-                b'c' => rest.starts_with(ERROR_PATTERNS[0]),
-                b'N' => rest.starts_with(ERROR_PATTERNS[1]),
-                b'P' => rest.starts_with(ERROR_PATTERNS[2]),
-                b':' => rest.starts_with(ERROR_PATTERNS[3]),
-                b'O' => rest.starts_with(ERROR_PATTERNS[4]),
-                b's' => rest.starts_with(ERROR_PATTERNS[5]),
-                _ => false,
+/// [`strip_ansi_narrow`] of `src` into `out` (cleared first), copying only
+/// the bytes kept: one pass over a window instead of a copy of it and a
+/// strip in place.
+pub(crate) fn strip_ansi_copy(src: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let n = src.len();
+    let mut i = 0;
+    while i < n {
+        if src[i] != ESC_BYTE {
+            let run = memchr::memchr(ESC_BYTE, &src[i..]).unwrap_or(n - i);
+            out.extend_from_slice(&src[i..i + run]);
+            i += run;
+            continue;
+        }
+        match escape_end(src, i) {
+            Some(j) => i = j,
+            None => {
+                out.push(ESC_BYTE);
+                i += 1;
             }
-        });
+        }
     }
-    // Longer ones: one multi-pattern search instead of six substring
-    // searches. Leftmost-first (any match answers `is_match` the same)
-    // lets it use the SIMD-packed searcher where the CPU has one.
+}
+
+const ESC_BYTE: u8 = 0x1B;
+
+/// Where the escape sequence starting with the ESC at `nb[i]` ends (the
+/// reference's pattern: CSI, OSC, or a two-byte Fe escape), or `None` when
+/// that ESC is kept as a plain character.
+#[inline]
+fn escape_end(nb: &[u8], i: usize) -> Option<usize> {
+    let n = nb.len();
+    match nb.get(i + 1) {
+        None => None,
+        Some(0x5B) => {
+            // CSI: '[' [0-?]* [ -/]* [@-~]
+            let mut j = i + 2;
+            while j < n && (0x30..=0x3F).contains(&nb[j]) {
+                j += 1;
+            }
+            while j < n && (0x20..=0x2F).contains(&nb[j]) {
+                j += 1;
+            }
+            (j < n && (0x40..=0x7E).contains(&nb[j])).then_some(j + 1)
+        }
+        Some(0x5D) => {
+            // OSC: ']' [^BEL ESC]* (BEL | ESC '\')?
+            let mut j = i + 2;
+            j += memchr::memchr2(0x07, ESC_BYTE, &nb[j..]).unwrap_or(n - j);
+            if j < n && nb[j] == 0x07 {
+                j += 1;
+            } else if j + 1 < n && nb[j] == ESC_BYTE && nb[j + 1] == 0x5C {
+                j += 2;
+            }
+            Some(j)
+        }
+        Some(&d) if (0x40..=0x5A).contains(&d) || (0x5C..=0x5F).contains(&d) => Some(i + 2),
+        Some(_) => None,
+    }
+}
+
+/// Does the narrow text `nb` contain one of the [`ERROR_PATTERNS`]? One
+/// multi-pattern search, leftmost-first (any match answers `is_match` the
+/// same), so it can use the SIMD-packed searcher where the CPU has one:
+/// measured faster than a byte-by-byte check even on short windows.
+pub(crate) fn detect_error_narrow(nb: &[u8]) -> bool {
     static SEARCH: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::LazyLock::new(|| {
             aho_corasick::AhoCorasick::builder()
@@ -1246,12 +1292,39 @@ pub(crate) fn extract_prompt_classes_ascii(
             Profile::Behave014 => behave_prompt_line(line, out),
         }
     };
-    let mut start = 0;
-    for p in memchr::memchr_iter(b'\n', nb) {
-        each(&nb[start..p]);
-        start = p + 1;
+    // A line's last non-space byte is unique, and the four prompt bytes
+    // are rare in output: the lines are found from those bytes (two SIMD
+    // searches) rather than by splitting the text at every newline.
+    let mut pct = memchr::memchr_iter(b'%', nb).peekable();
+    let mut others = memchr::memchr3_iter(b'$', b'#', b'>', nb).peekable();
+    loop {
+        let i = match (others.peek().copied(), pct.peek().copied()) {
+            (Some(a), Some(b)) if b < a => {
+                pct.next();
+                b
+            }
+            (Some(a), _) => {
+                others.next();
+                a
+            }
+            (None, Some(b)) => {
+                pct.next();
+                b
+            }
+            (None, None) => break,
+        };
+        // Only whitespace up to the end of its line: the line's last
+        // non-space byte.
+        let mut j = i + 1;
+        while j < nb.len() && nb[j] != b'\n' && text::is_py_space(u32::from(nb[j])) {
+            j += 1;
+        }
+        if j < nb.len() && nb[j] != b'\n' {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &nb[..i]).map_or(0, |p| p + 1);
+        each(&nb[start..j]);
     }
-    each(&nb[start..]);
 }
 
 /// `text.split(|&c| c == 0x0A)`, each piece passed to `f` in order. The
@@ -1359,7 +1432,10 @@ mod tests {
         // the narrow-only path gives the same classes, in the same order,
         // as the code point path, for both profiles; stripping the narrow
         // text alone gives the pair strip's bytes.
-        let pieces: [&str; 16] = [
+        let pieces: [&str; 19] = [
+            "\r",
+            "\t",
+            "a$b",
             "root@web01:~# ",
             "$",
             "#",
@@ -1379,9 +1455,11 @@ mod tests {
         ];
         let mut next = crate::xorshift(0x5EED_1234);
         let mut line = Vec::new();
-        for _ in 0..5000 {
+        for _ in 0..20_000 {
             let n = (next() % 12) as usize;
-            let text: String = (0..n).map(|_| pieces[(next() % 16) as usize]).collect();
+            let text: String = (0..n)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
             let mut cp = cps(&text);
             let mut nb: Vec<u8> = text.bytes().collect();
             let mut alone = nb.clone();
@@ -1503,6 +1581,12 @@ mod tests {
             let mut want_nb = Vec::new();
             narrow_onto(&want, &mut want_nb);
             assert_eq!(nb, want_nb, "{s:x?}");
+            // The copying strip keeps the same bytes.
+            let mut src = Vec::new();
+            narrow_onto(&s, &mut src);
+            let mut copied = vec![b'x'; 3];
+            strip_ansi_copy(&src, &mut copied);
+            assert_eq!(copied, want_nb, "{s:x?}");
         }
         // Misaligned inputs are left alone.
         let (mut a, mut b) = (cps("\x1b[m"), vec![0x1B]);
@@ -1528,7 +1612,7 @@ mod tests {
         let filler = cps("co No Pe: Op sy x\u{4e6f}");
         let mut next = crate::xorshift(12345u64);
         for round in 0..3000 {
-            // Short texts take the per-byte check, long ones the SIMD search.
+            // Short and long texts (the searcher changes strategy by length).
             let len = if round % 4 == 0 {
                 240 + (next() % 300) as usize
             } else {

@@ -3,7 +3,7 @@
 use crate::context::SessionContext;
 use crate::error::EngineError;
 use crate::event::{EventRef, SessionEvents};
-use crate::features::FEATURES;
+use crate::features::{feature_specs, FEATURES};
 use crate::observation::{Envelope, Observation};
 use crate::profile::Profile;
 
@@ -77,7 +77,8 @@ pub fn extract_refs_at(
         ts: params.now_ts,
     };
     let mut out = Vec::with_capacity(FEATURES.len());
-    for (primitive, f) in FEATURES {
+    for ((primitive, f), spec) in FEATURES.iter().zip(feature_specs()) {
+        let primitive = *primitive;
         // A raise inside a primitive (non-finite statistics) fails the
         // whole session, as in the reference.
         let emitted =
@@ -86,7 +87,10 @@ pub fn extract_refs_at(
             if params.source.is_empty() {
                 return Err(EngineError::EmptySource);
             }
-            out.push(Observation::new(primitive, value, confidence, &env)?);
+            out.push(match spec {
+                Some(spec) => Observation::of_spec(spec, value, confidence, &env)?,
+                None => Observation::new(primitive, value, confidence, &env)?,
+            });
         }
     }
     if behave {

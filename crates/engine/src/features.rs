@@ -14,8 +14,11 @@ mod motor;
 mod operational;
 mod temporal;
 
+use std::sync::LazyLock;
+
 use crate::context::SessionContext;
 use crate::profile::Profile;
+use crate::registry::{self, Spec};
 use crate::stats::StatsError;
 
 /// One primitive's output: value and exact confidence, or skip.
@@ -117,6 +120,14 @@ pub(crate) const FEATURES: [(&str, Primitive); 38] = [
     ),
 ];
 
+/// Each [`FEATURES`] entry's registry entry, looked up once (`None` would
+/// be a name missing from the registry: a test holds that there is none).
+pub(crate) fn feature_specs() -> &'static [Option<&'static Spec>; 38] {
+    static SPECS: LazyLock<[Option<&'static Spec>; 38]> =
+        LazyLock::new(|| FEATURES.map(|(name, _)| registry::lookup(name)));
+    &SPECS
+}
+
 /// `Ok(Some((value, confidence)))` shorthand.
 pub(crate) fn emit(value: &str, confidence: f64) -> Result<Emitted, StatsError> {
     Ok(Some((value.to_string(), confidence)))
@@ -128,5 +139,17 @@ pub(crate) fn by_commands(n_cmd: usize, low: f64, full: f64) -> f64 {
         low
     } else {
         full
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_feature_has_its_registry_entry() {
+        for ((name, _), spec) in FEATURES.iter().zip(feature_specs()) {
+            assert_eq!(spec.map(|s| s.name), Some(*name));
+        }
     }
 }

@@ -126,6 +126,11 @@ pub fn validate(primitive: &str, value: &Value<'_>) -> Result<&'static Spec, Reg
     Ok(spec)
 }
 
+/// `ValueTypeSpec.validate_value` against an entry already looked up.
+pub fn check_spec(spec: &Spec, value: &Value<'_>) -> Result<(), RegistryError> {
+    check(spec.kind, value)
+}
+
 /// Shortcut for string values (every primitive the engine emits).
 pub fn validate_str(primitive: &str, value: &str) -> Result<&'static Spec, RegistryError> {
     validate(primitive, &Value::Str(value))

@@ -1,7 +1,7 @@
 //! environmental.* primitives (engine.md §5.26–5.30).
 
 use super::{emit, Emitted};
-use crate::context::{strip_ansi_pair, PromptClass, SessionContext};
+use crate::context::{strip_ansi_copy, strip_ansi_pair, PromptClass, SessionContext};
 use crate::honest::honest;
 use crate::profile::Profile;
 use crate::stats::StatsError;
@@ -97,46 +97,49 @@ fn is_alnum_ascii(c: u32) -> bool {
     c < 0x80 && (c as u8).is_ascii_alphanumeric()
 }
 
-/// One match of the locale regex at `i`: `(priority, value range)`.
-fn locale_match_at(s: &[u32], i: usize) -> Option<(u8, usize, usize)> {
+/// One match of the locale regex at `i`: `(priority, value range)`. On
+/// code points, or on the bytes of an all-ASCII text (the same text).
+fn locale_match_at<T: Copy + Into<u32>>(s: &[T], i: usize) -> Option<(u8, usize, usize)> {
     const KEYS: [(&[u8], u8); 3] = [(b"LC_ALL=", 3), (b"LANG=", 2), (b"LC_CTYPE=", 1)];
+    let at = |j: usize| s[j].into();
     let (key, prio) = KEYS.iter().find(|(k, _)| {
         s.len() >= i + k.len()
             && s[i..i + k.len()]
                 .iter()
                 .zip(k.iter())
-                .all(|(&a, &b)| a == u32::from(b))
+                .all(|(&a, &b)| a.into() == u32::from(b))
     })?;
     let v = i + key.len();
     let letters = |from: usize, max: usize| {
         s[from..]
             .iter()
             .take(max)
-            .take_while(|&&c| is_ascii_letter(c))
+            .take_while(|&&c| is_ascii_letter(c.into()))
             .count()
     };
     let l = letters(v, 3);
     if l >= 2 {
         let mut j = v + l;
-        if j < s.len() && s[j] == u32::from(b'_') {
+        if j < s.len() && at(j) == u32::from(b'_') {
             let r = letters(j + 1, 3);
             if r >= 2 {
                 j += 1 + r;
             }
         }
-        if j < s.len() && s[j] == u32::from(b'.') {
+        if j < s.len() && at(j) == u32::from(b'.') {
             let r = s[j + 1..]
                 .iter()
-                .take_while(|&&c| is_alnum_ascii(c) || c == u32::from(b'-'))
+                .map(|&c| c.into())
+                .take_while(|&c| is_alnum_ascii(c) || c == u32::from(b'-'))
                 .count();
             if r >= 1 {
                 j += 1 + r;
             }
         }
-        if j < s.len() && s[j] == u32::from(b'@') {
+        if j < s.len() && at(j) == u32::from(b'@') {
             let r = s[j + 1..]
                 .iter()
-                .take_while(|&&c| is_alnum_ascii(c))
+                .take_while(|&&c| is_alnum_ascii(c.into()))
                 .count();
             if r >= 1 {
                 j += 1 + r;
@@ -144,7 +147,7 @@ fn locale_match_at(s: &[u32], i: usize) -> Option<(u8, usize, usize)> {
         }
         return Some((*prio, v, j));
     }
-    if v < s.len() && s[v] == u32::from(b'C') {
+    if v < s.len() && at(v) == u32::from(b'C') {
         return Some((*prio, v, v + 1));
     }
     // `POSIX` can only be reached when the letters alternative failed,
@@ -153,8 +156,8 @@ fn locale_match_at(s: &[u32], i: usize) -> Option<(u8, usize, usize)> {
 }
 
 /// POSIX locale value → BCP-47 (`_to_bcp47`); the regex guarantees ASCII.
-fn to_bcp47(v: &[u32]) -> Option<String> {
-    let as_str: String = v.iter().filter_map(|&c| char::from_u32(c)).collect();
+fn to_bcp47<T: Copy + Into<u32>>(v: &[T]) -> Option<String> {
+    let as_str: String = v.iter().filter_map(|&c| char::from_u32(c.into())).collect();
     if as_str == "C" || as_str == "POSIX" {
         return Some("und".to_string());
     }
@@ -183,20 +186,22 @@ fn to_bcp47(v: &[u32]) -> Option<String> {
 }
 
 /// True when `p` starts its output line (only whitespace before it).
-fn at_line_start(s: &[u32], p: usize) -> bool {
+fn at_line_start<T: Copy + Into<u32>>(s: &[T], p: usize) -> bool {
     s[..p]
         .iter()
         .rev()
-        .take_while(|&&c| c != 0x0A && c != 0x0D)
-        .all(|&c| crate::text::is_py_space(c))
+        .map(|&c| c.into())
+        .take_while(|&c| c != 0x0A && c != 0x0D)
+        .all(crate::text::is_py_space)
 }
 
 /// The full value word at `a` is `C` or `POSIX` (optionally `.codeset`).
-fn is_c_or_posix(s: &[u32], a: usize) -> bool {
+fn is_c_or_posix<T: Copy + Into<u32>>(s: &[T], a: usize) -> bool {
     let word: String = s[a..]
         .iter()
-        .take_while(|&&c| is_alnum_ascii(c) || c == u32::from(b'_') || c == u32::from(b'@'))
-        .filter_map(|&c| char::from_u32(c))
+        .map(|&c| c.into())
+        .take_while(|&c| is_alnum_ascii(c) || c == u32::from(b'_') || c == u32::from(b'@'))
+        .filter_map(char::from_u32)
         .collect();
     word == "C" || word == "POSIX"
 }
@@ -222,7 +227,6 @@ fn locale_candidate(ctx: &SessionContext<'_>) -> bool {
 /// D-CONF rule 1 on the number of valid assignments (D-LOCALE).
 pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
     let behave = p == Profile::Behave014;
-    let mut hits = 0usize;
     if ctx.n_cmd() == 0 {
         return Ok(None);
     }
@@ -233,13 +237,38 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
     if !locale_candidate(ctx) {
         return Ok(None);
     }
-    let mut raw = Vec::with_capacity(total);
-    for e in &ctx.outputs {
-        e.data.widen_onto(&mut raw);
+    // The outputs' concatenation, ANSI-stripped: when it is all ASCII its
+    // narrow bytes are the text (no code point copy of the whole output).
+    let all = ctx.out_narrow.all();
+    let (hits, value) = if all.is_ascii() {
+        let mut text = Vec::with_capacity(total);
+        strip_ansi_copy(all, &mut text);
+        scan_locale(&text, &text, behave)
+    } else {
+        let mut raw = Vec::with_capacity(total);
+        for e in &ctx.outputs {
+            e.data.widen_onto(&mut raw);
+        }
+        let mut narrow = all.to_vec();
+        strip_ansi_pair(&mut raw, &mut narrow);
+        scan_locale(&raw, &narrow, behave)
+    };
+    match value {
+        Some(v) if behave => Ok(Some((v, honest(0.80, hits, false)))),
+        Some(v) => Ok(Some((v, 0.80))),
+        None => Ok(None),
     }
-    let mut narrow = ctx.out_narrow.all().to_vec();
-    strip_ansi_pair(&mut raw, &mut narrow);
-    let text: &[u32] = &raw;
+}
+
+/// The locale scan of [`locale`] over the stripped output `text` (code
+/// points, or the bytes of an all-ASCII text) and its narrow form:
+/// (valid assignments, the best value).
+fn scan_locale<T: Copy + Into<u32>>(
+    text: &[T],
+    narrow: &[u8],
+    behave: bool,
+) -> (usize, Option<String>) {
+    let mut hits = 0usize;
     let mut best = 0u8;
     let mut value: Option<String> = None;
     let mut i = 0;
@@ -276,11 +305,7 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
             None => i = p + 1,
         }
     }
-    match value {
-        Some(v) if behave => Ok(Some((v, honest(0.80, hits, false)))),
-        Some(v) => Ok(Some((v, 0.80))),
-        None => Ok(None),
-    }
+    (hits, value)
 }
 
 /// §5.29

@@ -255,16 +255,93 @@ impl SimHash {
     }
 }
 
+/// A session's flights grouped by digraph: each digraph's flights as
+/// their bits, sorted (every flight is positive and finite, so its bits
+/// order as its value). Grouped through a small open-addressing table and
+/// a counting sort, not by sorting all flights: a session has a few
+/// hundred flights over a few dozen digraphs, and the groups' order does
+/// not matter (the SimHash is a sum).
+struct DigraphGroups {
+    keys: Vec<u64>,
+    /// `starts[g]..starts[g + 1]` is group `g`'s run of `flights`.
+    starts: Vec<usize>,
+    flights: Vec<u64>,
+}
+
+impl DigraphGroups {
+    fn of(flights: &[(u64, f64)]) -> DigraphGroups {
+        let n = flights.len();
+        let mask = (2 * n).next_power_of_two().max(16) - 1;
+        let mut slots = vec![u32::MAX; mask + 1];
+        let mut keys: Vec<u64> = Vec::new();
+        let mut counts: Vec<usize> = Vec::new();
+        let mut group_of: Vec<u32> = Vec::with_capacity(n);
+        for &(k, _) in flights {
+            let x = k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut h = (x ^ (x >> 32)) as usize & mask;
+            let g = loop {
+                match slots[h] {
+                    u32::MAX => {
+                        let g = keys.len();
+                        slots[h] = g as u32;
+                        keys.push(k);
+                        counts.push(0);
+                        break g;
+                    }
+                    g if keys[g as usize] == k => break g as usize,
+                    _ => h = (h + 1) & mask,
+                }
+            };
+            counts[g] += 1;
+            group_of.push(g as u32);
+        }
+        let mut starts = Vec::with_capacity(keys.len() + 1);
+        let mut at = 0;
+        for &c in &counts {
+            starts.push(at);
+            at += c;
+        }
+        starts.push(at);
+        let mut fill = starts.clone();
+        let mut sorted = vec![0u64; n];
+        for (&(_, dt), &g) in flights.iter().zip(&group_of) {
+            let g = g as usize;
+            sorted[fill[g]] = dt.to_bits();
+            fill[g] += 1;
+        }
+        for w in starts.windows(2) {
+            sorted[w[0]..w[1]].sort_unstable();
+        }
+        DigraphGroups {
+            keys,
+            starts,
+            flights: sorted,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// `(digraph, its sorted flights as bits)` per group.
+    fn runs(&self) -> impl Iterator<Item = (u64, &[u64])> {
+        self.keys
+            .iter()
+            .zip(self.starts.windows(2))
+            .map(|(&k, w)| (k, &self.flights[w[0]..w[1]]))
+    }
+}
+
 /// §5.4; `behave-0.1.4`: control bytes are not digraph keys and the
 /// confidence counts only digraphs with ≥ 2 flights (D-PRIVACY, D-CONF).
 ///
-/// Flights are collected as `(first, second, dt)` and grouped by sorting on
-/// the digraph: each digraph's median does not depend on the order of its
-/// flights, and the SimHash does not depend on the order of the digraphs.
+/// Flights are collected as `(first, second, dt)` and grouped by digraph
+/// ([`DigraphGroups`]): each digraph's median does not depend on the order
+/// of its flights, and the SimHash does not depend on the order of the
+/// digraphs.
 pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     let behave = p == Profile::Behave014;
-    // `(a << 32 | b, flight)`: one integer key per digraph, so grouping is
-    // one sort on plain `u64`s.
+    // `(a << 32 | b, flight)`: one integer key per digraph.
     let mut flights: Vec<(u64, f64)> = Vec::new();
     let mut prev: Option<(f64, u32)> = None;
     for ev in &ctx.inputs {
@@ -285,31 +362,28 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     if samples < MIN_DIGRAPH_SAMPLES {
         return Ok(None);
     }
-    // By digraph, then by flight: every flight is positive and finite, so
-    // its bits order as its value, and each digraph's median is read off
-    // its sorted run (`statistics.median`: the middle, or the mean of the
-    // two middle values).
-    flights.sort_unstable_by_key(|f| (f.0, f.1.to_bits()));
-    let same = |x: &(u64, f64), y: &(u64, f64)| x.0 == y.0;
-    let d = 1 + flights.windows(2).filter(|w| !same(&w[0], &w[1])).count();
+    let groups = DigraphGroups::of(&flights);
+    let d = groups.len();
     if d < MIN_DIGRAPHS_FOR_SIMHASH {
         return Ok(None);
     }
     let mut hash = SimHash::default();
     let mut solid = 0usize;
     with_token_memo(|memo| {
-        for group in flights.chunk_by(same) {
-            let n = group.len();
+        for (key, run) in groups.runs() {
+            // `statistics.median` of the run, sorted: the middle, or the
+            // mean of the two middle values.
+            let n = run.len();
             let m = if n % 2 == 1 {
-                group[n / 2].1
+                f64::from_bits(run[n / 2])
             } else {
-                (group[n / 2 - 1].1 + group[n / 2].1) / 2.0
+                (f64::from_bits(run[n / 2 - 1]) + f64::from_bits(run[n / 2])) / 2.0
             };
             let bucket = DIGRAPH_FLIGHT_BUCKETS_S
                 .iter()
                 .position(|&e| m < e)
                 .unwrap_or(DIGRAPH_FLIGHT_BUCKETS_S.len());
-            let (a, b) = ((group[0].0 >> 32) as u32, group[0].0 as u32);
+            let (a, b) = ((key >> 32) as u32, key as u32);
             hash.add_digraph(memo, a, b, bucket as u32, n as u64);
             if n >= 2 {
                 solid += 1;
@@ -687,6 +761,36 @@ mod tests {
             }
             assert_eq!(memo.sums(), plain.sums());
             assert_eq!(memo.finish(), plain.finish());
+        }
+    }
+
+    /// Grouping by table and counting sort gives each digraph's flights,
+    /// sorted, exactly as sorting all flights by (digraph, flight) does.
+    #[test]
+    fn digraph_groups_equal_a_sort() {
+        let mut next = crate::xorshift(0xD16A);
+        for round in 0..300 {
+            let n = (next() % 400) as usize;
+            let alphabet = 1 + (round % 40) as u64;
+            let flights: Vec<(u64, f64)> = (0..n)
+                .map(|_| {
+                    let (a, b) = (next() % alphabet, 0x10_FFFF - next() % 3);
+                    let dt = (1 + next() % 1500) as f64 / 1000.0;
+                    ((a << 32) | b, dt)
+                })
+                .collect();
+            let mut want = flights.clone();
+            want.sort_unstable_by_key(|f| (f.0, f.1.to_bits()));
+            let want: Vec<(u64, Vec<u64>)> = want
+                .chunk_by(|x, y| x.0 == y.0)
+                .map(|g| (g[0].0, g.iter().map(|f| f.1.to_bits()).collect()))
+                .collect();
+            let groups = DigraphGroups::of(&flights);
+            let mut got: Vec<(u64, Vec<u64>)> =
+                groups.runs().map(|(k, r)| (k, r.to_vec())).collect();
+            got.sort_unstable();
+            assert_eq!(groups.len(), want.len());
+            assert_eq!(got, want);
         }
     }
 

@@ -11,11 +11,6 @@
 //! time). `$DECNET_BENCH_ONLY`: run only the benches whose name starts with
 //! it (e.g. `pipeline (+`).
 
-/// The allocator `decnet-profiler` runs with (its `main.rs`), so the
-/// bench measures the engine as the product runs it.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -1,13 +1,5 @@
 use std::process::ExitCode;
 
-/// mimalloc, not the system allocator: extraction allocates per session
-/// (event buffers, context vectors, one observation value each), and with
-/// glibc's malloc the engine bench spent ~11 % of its time in malloc/free
-/// and page faults; with mimalloc the pipeline is ~10 % faster (see
-/// docs/BENCHMARKS.md, tenth pass). The engine bench uses the same one.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Parser, Subcommand};
 use decnet_profiler::cli;
 

@@ -200,7 +200,7 @@ pub(crate) struct SessionContext<'a> {
     pub(crate) kill_line_count: usize,
     pub(crate) commands: Vec<Command>,
     /// First tokens by interned id (crate-private; never leaves the engine).
-    pub(crate) tokens: Vec<Vec<u32>>,
+    pub(crate) tokens: Tokens,
     pub(crate) prompt_classes: Vec<PromptClass>,
     pub(crate) inter_cmd_iats: Vec<f64>,
     pub(crate) intra_command_iats: Vec<Vec<f64>>,
@@ -314,7 +314,7 @@ impl<'a> SessionContext<'a> {
             backspace_iats: Vec::new(),
             kill_line_count: 0,
             commands: Vec::new(),
-            tokens: Vec::new(),
+            tokens: Tokens::default(),
             prompt_classes: Vec::new(),
             inter_cmd_iats: Vec::new(),
             intra_command_iats: Vec::new(),
@@ -381,7 +381,9 @@ impl<'a> SessionContext<'a> {
     /// §3.6 command segmentation. A lone surrogate in a first token fails
     /// the session (the reference's strict UTF-8 hashing raises).
     fn segment_commands(&mut self) -> Result<(), EngineError> {
-        let mut buf: Vec<u32> = Vec::new();
+        // Room for a long command line up front (regrown from empty, it was
+        // several reallocations per session).
+        let mut buf: Vec<u32> = Vec::with_capacity(256);
         let mut buf_start_ts = 0.0f64;
         let (mut tab, mut pipe, mut shortcut) = (0u32, 0u32, 0u32);
         let mut intern = TokenIntern::default();
@@ -457,10 +459,9 @@ impl<'a> SessionContext<'a> {
         let mut compound = Vec::with_capacity(seg.commands.len());
         for c in &seg.commands {
             let d = key.digest(&c.first_token);
-            let token_id = *intern.entry(d).or_insert_with(|| {
-                self.tokens.push(d.iter().map(|&b| u32::from(b)).collect());
-                self.tokens.len() - 1
-            });
+            let token_id = *intern
+                .entry(d)
+                .or_insert_with(|| self.tokens.push(d.iter().map(|&b| u32::from(b))));
             self.commands.push(Command {
                 start_ts: c.start_ts,
                 end_ts: c.end_ts,
@@ -779,7 +780,39 @@ impl<'a> SessionContext<'a> {
 
     /// First token of command `i` (crate-private).
     pub(crate) fn token(&self, i: usize) -> &[u32] {
-        &self.tokens[self.commands[i].token_id]
+        self.tokens.get(self.commands[i].token_id)
+    }
+}
+
+/// A session's distinct first tokens, by id, in one vector (a vector per
+/// token was one allocation per distinct token of every session).
+#[derive(Debug, Default)]
+pub(crate) struct Tokens {
+    store: Vec<u32>,
+    /// Token `id` is `store[ends[id - 1]..ends[id]]` (from 0 for id 0).
+    ends: Vec<usize>,
+}
+
+impl Tokens {
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Token `id` (empty for an unknown id).
+    pub(crate) fn get(&self, id: usize) -> &[u32] {
+        let start = match id {
+            0 => 0,
+            _ => self.ends.get(id - 1).copied().unwrap_or(0),
+        };
+        let end = self.ends.get(id).copied().unwrap_or(start);
+        self.store.get(start..end).unwrap_or(&[])
+    }
+
+    /// Adds a token; its id.
+    fn push(&mut self, token: impl IntoIterator<Item = u32>) -> usize {
+        self.store.extend(token);
+        self.ends.push(self.store.len());
+        self.ends.len() - 1
     }
 }
 
@@ -794,7 +827,7 @@ struct TokenIntern {
 }
 
 impl TokenIntern {
-    fn id(&mut self, tokens: &mut Vec<Vec<u32>>, tok: &[u32]) -> usize {
+    fn id(&mut self, tokens: &mut Tokens, tok: &[u32]) -> usize {
         let mut h = Fnv::default();
         for &c in tok {
             h.write(&c.to_le_bytes());
@@ -802,13 +835,12 @@ impl TokenIntern {
         let h = h.finish();
         let mut at = self.by_hash.get(&h).copied();
         while let Some(i) = at {
-            if tokens.get(i).is_some_and(|t| t.as_slice() == tok) {
+            if i < tokens.len() && tokens.get(i) == tok {
                 return i;
             }
             at = self.older.get(i).copied().flatten();
         }
-        let id = tokens.len();
-        tokens.push(tok.to_vec());
+        let id = tokens.push(tok.iter().copied());
         self.older.resize(id, None);
         self.older.push(self.by_hash.insert(h, id));
         id
@@ -1542,7 +1574,7 @@ mod tests {
     fn first_tokens_intern_like_a_map() {
         let mut next = crate::xorshift(0x2545_F491_4F6C_DD1D);
         let mut intern = TokenIntern::default();
-        let mut tokens = Vec::new();
+        let mut tokens = Tokens::default();
         let mut naive: HashMap<Vec<u32>, usize> = HashMap::new();
         for _ in 0..20_000 {
             let len = (next() % 4) as usize;
@@ -1553,8 +1585,9 @@ mod tests {
         }
         assert_eq!(tokens.len(), naive.len());
         for (tok, &id) in &naive {
-            assert_eq!(&tokens[id], tok);
+            assert_eq!(tokens.get(id), tok.as_slice());
         }
+        assert_eq!(tokens.get(naive.len()), &[] as &[u32]);
     }
 
     #[test]

@@ -946,6 +946,54 @@ mod span_tests {
         assert_eq!(group_sessions_two_pass(&shard), group_sessions(&shard));
     }
 
+    /// Sids that share their first eight bytes, one the prefix of the
+    /// others, one with an escape, some known first from a header line:
+    /// the prefix table must never hand a line to the wrong session.
+    #[test]
+    fn sids_sharing_a_prefix_group_like_the_two_pass_reader() {
+        let sids = [
+            "abcdefgh",
+            "abcdefgh-1",
+            "abcdefgh-2",
+            "abcdefgh\\u0041",
+            "abcdefgX",
+            "abc",
+        ];
+        let mut next = crate::xorshift(0x51D5);
+        // First a short sid, then a longer one it is a prefix of (the
+        // prefix table then holds the short one: only its closing quote
+        // tells the two apart), then the short one again.
+        let mut shard = Vec::new();
+        for (sid, t) in [("abcdefgh", 0.5), ("abcdefgh-1", 0.75), ("abcdefgh", 0.875)] {
+            shard.extend(
+                format!("{{\"sid\":\"{sid}\",\"t\":{t},\"ch\":\"i\",\"d\":\"k\"}}\n").bytes(),
+            );
+        }
+        for (k, sid) in sids.iter().enumerate() {
+            if k % 2 == 0 {
+                shard.extend(format!("{{\"sid\":\"{sid}\",\"hdr\":{{\"version\":2}}}}\n").bytes());
+            }
+        }
+        for i in 0..600 {
+            let sid = sids[(next() % sids.len() as u64) as usize];
+            let (ch, d) = if i % 3 == 0 {
+                ("o", "out\\r\\n$ ")
+            } else {
+                ("i", "k")
+            };
+            shard.extend(
+                format!(
+                    "{{\"sid\":\"{sid}\",\"t\":{}.25,\"ch\":\"{ch}\",\"d\":\"{d}\"}}\n",
+                    i + 1
+                )
+                .bytes(),
+            );
+        }
+        let one = group_sessions(&shard);
+        assert_eq!(one.len(), sids.len());
+        assert_eq!(group_sessions_two_pass(&shard), one);
+    }
+
     fn span() -> impl Strategy<Value = LineSpan> {
         let both = (any::<u64>(), any::<u64>());
         let small = (0u64..1 << 20, 0u64..20_000);

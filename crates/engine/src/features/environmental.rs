@@ -430,6 +430,49 @@ mod tests {
         f(&ctx);
     }
 
+    /// The locale scan reads an all-ASCII text's bytes as it reads its
+    /// code points (the ASCII path of `locale`), for both profiles.
+    #[test]
+    fn locale_scan_on_bytes_equals_on_code_points() {
+        let pieces = [
+            "LANG=",
+            "LC_ALL=",
+            "LC_CTYPE=",
+            "en_US",
+            ".UTF-8",
+            "@euro",
+            "C",
+            "POSIX",
+            "de",
+            "\n",
+            "\r",
+            " ",
+            "\t",
+            "x",
+            "L",
+            "=",
+            "_",
+            "XLANG=fr_FR",
+            "ja_JP.eucJP",
+        ];
+        let mut next = crate::xorshift(0x10CA);
+        for _ in 0..5000 {
+            let n = (next() % 10) as usize;
+            let text: String = (0..n)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            let bytes = text.as_bytes();
+            let cp = cps(&text);
+            for behave in [false, true] {
+                assert_eq!(
+                    scan_locale(bytes, bytes, behave),
+                    scan_locale(&cp, bytes, behave),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn locale_prefilter_reads_the_concatenation() {
         for (outs, want) in [

@@ -14,6 +14,7 @@ mod motor;
 mod operational;
 mod temporal;
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use crate::context::SessionContext;
@@ -22,7 +23,9 @@ use crate::registry::{self, Spec};
 use crate::stats::StatsError;
 
 /// One primitive's output: value and exact confidence, or skip.
-pub(crate) type Emitted = Option<(String, f64)>;
+/// Values are the registry's static labels but for a few primitives
+/// (hashes, locales): borrowed, they cost no allocation per observation.
+pub(crate) type Emitted = Option<(Cow<'static, str>, f64)>;
 
 /// A primitive function.
 pub(crate) type Primitive = fn(&SessionContext<'_>, Profile) -> Result<Emitted, StatsError>;
@@ -129,8 +132,8 @@ pub(crate) fn feature_specs() -> &'static [Option<&'static Spec>; 38] {
 }
 
 /// `Ok(Some((value, confidence)))` shorthand.
-pub(crate) fn emit(value: &str, confidence: f64) -> Result<Emitted, StatsError> {
-    Ok(Some((value.to_string(), confidence)))
+pub(crate) fn emit(value: &'static str, confidence: f64) -> Result<Emitted, StatsError> {
+    Ok(Some((Cow::Borrowed(value), confidence)))
 }
 
 /// Low-sample confidence rule shared by many cognitive primitives.

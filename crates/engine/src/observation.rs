@@ -3,6 +3,8 @@
 //! registry and the envelope rules, so an invalid value is an error returned
 //! to the caller and never emitted.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::error::EngineError;
@@ -12,7 +14,9 @@ use crate::registry::{self, RegistryError};
 pub struct Observation {
     /// Registry path, e.g. `motor.input_modality`.
     pub primitive: &'static str,
-    pub value: String,
+    /// Mostly one of the registry's static labels (no allocation); hashes,
+    /// locales and JSON arrays are owned.
+    pub value: Cow<'static, str>,
     pub confidence: f64,
     pub window_start_ts: f64,
     pub window_end_ts: f64,
@@ -59,7 +63,7 @@ impl Observation {
     /// NaN is rejected (pydantic's `ge`/`le` fail on NaN).
     pub fn new(
         primitive: &str,
-        value: String,
+        value: impl Into<Cow<'static, str>>,
         confidence: f64,
         env: &Envelope,
     ) -> Result<Observation, EngineError> {
@@ -67,7 +71,7 @@ impl Observation {
             primitive: primitive.to_string(),
             reason: registry_reason(RegistryError::UnknownPrimitive),
         })?;
-        Self::of_spec(spec, value, confidence, env)
+        Self::of_spec(spec, value.into(), confidence, env)
     }
 
     /// [`new`](Self::new) with the primitive's registry entry already
@@ -75,7 +79,7 @@ impl Observation {
     /// per observation (a probe by name was 1 % of the pipeline).
     pub(crate) fn of_spec(
         spec: &'static registry::Spec,
-        value: String,
+        value: Cow<'static, str>,
         confidence: f64,
         env: &Envelope,
     ) -> Result<Observation, EngineError> {
@@ -149,7 +153,7 @@ impl Observation {
             .map_err(|_| invalid("envelope"))?;
         o.primitive =
             registry::primitive_name(primitive).ok_or_else(|| invalid("unknown primitive"))?;
-        o.value = text;
+        o.value = text.into();
         Ok(o)
     }
 
@@ -165,9 +169,9 @@ impl Observation {
     /// The value as a JSON token: arrays verbatim, strings quoted.
     pub fn value_json(&self) -> String {
         if self.value_is_json() {
-            self.value.clone()
+            self.value.to_string()
         } else {
-            serde_json::Value::String(self.value.clone()).to_string()
+            serde_json::Value::String(self.value.to_string()).to_string()
         }
     }
 }
@@ -199,13 +203,8 @@ mod tests {
 
     #[test]
     fn builds_valid_observation() {
-        let o = Observation::new(
-            "motor.input_modality",
-            "typed".into(),
-            0.75,
-            &env(1.0, 2.0, "src"),
-        )
-        .expect("valid");
+        let o = Observation::new("motor.input_modality", "typed", 0.75, &env(1.0, 2.0, "src"))
+            .expect("valid");
         assert_eq!(o.primitive, "motor.input_modality");
         assert_eq!(o.id.len(), 32);
         assert!(o
@@ -219,27 +218,18 @@ mod tests {
     #[test]
     fn rejects_invalid_values_and_envelopes() {
         let e = env(0.0, 0.0, "src");
-        assert!(Observation::new("motor.input_modality", "x".into(), 0.5, &e).is_err());
-        assert!(Observation::new("no.such", "typed".into(), 0.5, &e).is_err());
+        assert!(Observation::new("motor.input_modality", "x", 0.5, &e).is_err());
+        assert!(Observation::new("no.such", "typed", 0.5, &e).is_err());
         for c in [f64::NAN, -0.01, 1.01, f64::INFINITY] {
-            assert!(Observation::new("motor.input_modality", "typed".into(), c, &e).is_err());
+            assert!(Observation::new("motor.input_modality", "typed", c, &e).is_err());
         }
-        assert!(Observation::new("motor.input_modality", "typed".into(), 0.0, &e).is_ok());
-        assert!(Observation::new("motor.input_modality", "typed".into(), 1.0, &e).is_ok());
-        assert!(Observation::new(
-            "motor.input_modality",
-            "typed".into(),
-            0.5,
-            &env(2.0, 1.0, "s")
-        )
-        .is_err());
+        assert!(Observation::new("motor.input_modality", "typed", 0.0, &e).is_ok());
+        assert!(Observation::new("motor.input_modality", "typed", 1.0, &e).is_ok());
+        assert!(
+            Observation::new("motor.input_modality", "typed", 0.5, &env(2.0, 1.0, "s")).is_err()
+        );
         assert_eq!(
-            Observation::new(
-                "motor.input_modality",
-                "typed".into(),
-                0.5,
-                &env(0.0, 0.0, "")
-            ),
+            Observation::new("motor.input_modality", "typed", 0.5, &env(0.0, 0.0, "")),
             Err(EngineError::EmptySource)
         );
     }
@@ -253,13 +243,12 @@ mod tests {
             (f64::NEG_INFINITY, 0.0),
         ] {
             assert!(
-                Observation::new("motor.input_modality", "typed".into(), 0.5, &env(s, e, "x"))
-                    .is_ok()
+                Observation::new("motor.input_modality", "typed", 0.5, &env(s, e, "x")).is_ok()
             );
         }
         assert!(Observation::new(
             "motor.input_modality",
-            "typed".into(),
+            "typed",
             0.5,
             &env(f64::INFINITY, f64::NEG_INFINITY, "x")
         )

@@ -31,7 +31,7 @@ fn run(ev: &[Event], profile: Profile) -> Vec<Observation> {
 fn get<'a>(obs: &'a [Observation], prim: &str) -> Option<(&'a str, f64)> {
     obs.iter()
         .find(|o| o.primitive == prim)
-        .map(|o| (o.value.as_str(), o.confidence))
+        .map(|o| (o.value.as_ref(), o.confidence))
 }
 
 fn val<'a>(obs: &'a [Observation], prim: &str) -> Option<&'a str> {

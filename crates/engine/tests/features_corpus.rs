@@ -108,7 +108,7 @@ fn run_shard(shard: &Path) -> (BTreeMap<Key, Row>, BTreeSet<String>) {
                 for o in list {
                     assert_eq!(&*o.evidence_ref, evidence);
                     let row = (
-                        o.value.clone(),
+                        o.value.to_string(),
                         o.confidence.to_bits(),
                         o.window_start_ts.to_bits(),
                         o.window_end_ts.to_bits(),

@@ -35,7 +35,7 @@ fn run(sid: &str, events: &[Event]) -> Result<Vec<Row>, EngineError> {
         .map(|o| {
             (
                 o.primitive.to_string(),
-                o.value,
+                o.value.into_owned(),
                 o.confidence,
                 o.window_start_ts,
                 o.window_end_ts,

@@ -912,7 +912,7 @@ async fn session_bigger_than_one_statement(backend: Backend) {
             let mut o = template.clone();
             o.primitive = Box::leak(format!("test.chunk.p{i:05}").into_boxed_str());
             o.id = uuid::Uuid::new_v4().simple().to_string();
-            o.value = format!("v{i}");
+            o.value = format!("v{i}").into();
             o
         })
         .collect();

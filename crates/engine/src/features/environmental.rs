@@ -254,8 +254,8 @@ pub(crate) fn locale(ctx: &SessionContext<'_>, p: Profile) -> R {
         scan_locale(&raw, &narrow, behave)
     };
     match value {
-        Some(v) if behave => Ok(Some((v, honest(0.80, hits, false)))),
-        Some(v) => Ok(Some((v, 0.80))),
+        Some(v) if behave => Ok(Some((v.into(), honest(0.80, hits, false)))),
+        Some(v) => Ok(Some((v.into(), 0.80))),
         None => Ok(None),
     }
 }
@@ -504,7 +504,11 @@ mod tests {
             let outs: Vec<&str> = outs.iter().map(String::as_str).collect();
             with_outputs(&outs, |ctx| {
                 let got = terminal_multiplexer(ctx, Profile::Decnet12).expect("mux");
-                assert_eq!(got.map(|(v, _)| v), Some(want.to_string()), "{outs:?}");
+                assert_eq!(
+                    got.map(|(v, _)| v.into_owned()),
+                    Some(want.to_string()),
+                    "{outs:?}"
+                );
             });
         }
     }

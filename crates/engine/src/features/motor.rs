@@ -396,7 +396,7 @@ pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     } else {
         py_min(0.95, 0.40 + 0.05 * d as f64)
     };
-    Ok(Some((format!("{h:016x}"), confidence)))
+    Ok(Some((format!("{h:016x}").into(), confidence)))
 }
 
 /// §5.5 (bursts per D-UNITS in `behave-0.1.4`; D-CONF near the tremor

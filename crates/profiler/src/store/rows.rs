@@ -119,7 +119,7 @@ pub(crate) fn upsert_sql(d: &Dialect, rows: usize) -> String {
 /// The `value` column: array values verbatim, strings JSON-encoded.
 fn value_column(o: &Observation) -> String {
     if o.value_is_json() {
-        o.value.clone()
+        o.value.to_string()
     } else {
         value_json(&o.value)
     }

@@ -117,10 +117,7 @@ impl Narrow {
 
     /// Text `k` (empty when out of range).
     pub(crate) fn get(&self, k: usize) -> &[u8] {
-        match (self.starts.get(k), self.starts.get(k + 1)) {
-            (Some(&a), Some(&b)) => self.bytes.get(a..b).unwrap_or(&[]),
-            _ => &[],
-        }
+        self.range(k, k + 1)
     }
 }
 
@@ -1088,7 +1085,6 @@ pub(crate) fn strip_ansi_narrow(nb: &mut Vec<u8>) {
 /// code points they stand for, or nothing.
 trait StripCompanion {
     fn move_run(&mut self, from: usize, len: usize, to: usize);
-    fn move_one(&mut self, from: usize, to: usize);
     fn truncate_to(&mut self, len: usize);
 }
 
@@ -1096,10 +1092,6 @@ impl StripCompanion for Vec<u32> {
     #[inline]
     fn move_run(&mut self, from: usize, len: usize, to: usize) {
         self.copy_within(from..from + len, to);
-    }
-    #[inline]
-    fn move_one(&mut self, from: usize, to: usize) {
-        self[to] = self[from];
     }
     #[inline]
     fn truncate_to(&mut self, len: usize) {
@@ -1111,8 +1103,6 @@ impl StripCompanion for () {
     #[inline]
     fn move_run(&mut self, _: usize, _: usize, _: usize) {}
     #[inline]
-    fn move_one(&mut self, _: usize, _: usize) {}
-    #[inline]
     fn truncate_to(&mut self, _: usize) {}
 }
 
@@ -1122,28 +1112,13 @@ fn strip_ansi_core(nb: &mut Vec<u8>, buf: &mut impl StripCompanion) {
     let Some(first) = memchr::memchr(ESC_BYTE, nb) else {
         return;
     };
-    let n = nb.len();
-    let mut w = first;
-    let mut i = first;
-    while i < n {
-        if nb[i] != ESC_BYTE {
-            // Move the whole run up to the next ESC at once.
-            let run = memchr::memchr(ESC_BYTE, &nb[i..]).unwrap_or(n - i);
-            buf.move_run(i, run, w);
-            nb.copy_within(i..i + run, w);
-            w += run;
-            i += run;
-            continue;
-        }
-        match escape_end(nb, i) {
-            Some(j) => i = j,
-            None => {
-                buf.move_one(i, w);
-                nb[w] = ESC_BYTE;
-                w += 1;
-                i += 1;
-            }
-        }
+    let (mut w, mut i) = (first, first);
+    // Each kept run moves down to `w <= from`, over bytes already read.
+    while let Some((from, len, next)) = next_kept_run(nb, i) {
+        buf.move_run(from, len, w);
+        nb.copy_within(from..from + len, w);
+        w += len;
+        i = next;
     }
     buf.truncate_to(w);
     nb.truncate(w);
@@ -1154,23 +1129,33 @@ fn strip_ansi_core(nb: &mut Vec<u8>, buf: &mut impl StripCompanion) {
 /// strip in place.
 pub(crate) fn strip_ansi_copy(src: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    let n = src.len();
     let mut i = 0;
+    while let Some((from, len, next)) = next_kept_run(src, i) {
+        out.extend_from_slice(&src[from..from + len]);
+        i = next;
+    }
+}
+
+/// The ANSI strip's walk, one step: from `nb[i..]`, the next run the strip
+/// keeps, as `(start, length, where the walk resumes)`, skipping the escape
+/// sequences before it; `None` at the end. Both strips (in place and
+/// copying) are this walk.
+#[inline]
+fn next_kept_run(nb: &[u8], mut i: usize) -> Option<(usize, usize, usize)> {
+    let n = nb.len();
     while i < n {
-        if src[i] != ESC_BYTE {
-            let run = memchr::memchr(ESC_BYTE, &src[i..]).unwrap_or(n - i);
-            out.extend_from_slice(&src[i..i + run]);
-            i += run;
-            continue;
+        if nb[i] != ESC_BYTE {
+            // The whole run up to the next ESC at once.
+            let run = memchr::memchr(ESC_BYTE, &nb[i..]).unwrap_or(n - i);
+            return Some((i, run, i + run));
         }
-        match escape_end(src, i) {
+        match escape_end(nb, i) {
             Some(j) => i = j,
-            None => {
-                out.push(ESC_BYTE);
-                i += 1;
-            }
+            // An ESC kept as a plain character.
+            None => return Some((i, 1, i + 1)),
         }
     }
+    None
 }
 
 const ESC_BYTE: u8 = 0x1B;
@@ -1302,21 +1287,17 @@ fn decnet_prompt_line(line: &[u32], out: &mut Vec<PromptClass>) {
 /// [`extract_prompt_classes_for`] on an all-ASCII text given as its
 /// narrow form (which then is the text, byte for byte). Both profiles
 /// accept only a line whose right-stripped end is `$`, `#`, `%` or `>`:
-/// lines are split and tested for that on the bytes, and only such a line
-/// is widened (into `line`) and classified the usual way.
+/// such lines are found on the bytes, from those end bytes, and only they
+/// are widened (into `line`) and classified the usual way.
 pub(crate) fn extract_prompt_classes_ascii(
     profile: Profile,
     nb: &[u8],
     line: &mut Vec<u32>,
     out: &mut Vec<PromptClass>,
 ) {
+    // `l` is a line whose last non-space byte is a prompt byte (found so
+    // below).
     let mut each = |l: &[u8]| {
-        let Some(e) = l.iter().rposition(|&b| !text::is_py_space(u32::from(b))) else {
-            return;
-        };
-        if !matches!(l[e], b'$' | b'#' | b'%' | b'>') {
-            return;
-        }
         line.clear();
         line.extend(l.iter().map(|&b| u32::from(b)));
         match profile {

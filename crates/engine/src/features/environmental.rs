@@ -286,19 +286,18 @@ fn scan_locale<T: Copy + Into<u32>>(
                 i = b.max(p + 1);
             }
             Some((prio, a, b)) => {
-                if behave
-                    && to_bcp47(&text[a..b])
-                        .is_some_and(|v| v.chars().count() >= LOCALE_MIN_VALUE_LENGTH)
-                {
+                // The value, converted once, and only when it counts (as an
+                // assignment in `behave-0.1.4`, or as a better match).
+                let v = (behave || prio > best)
+                    .then(|| to_bcp47(&text[a..b]))
+                    .flatten()
+                    .filter(|v| v.chars().count() >= LOCALE_MIN_VALUE_LENGTH);
+                if behave && v.is_some() {
                     hits += 1;
                 }
-                if prio > best {
-                    if let Some(v) = to_bcp47(&text[a..b]) {
-                        if v.chars().count() >= LOCALE_MIN_VALUE_LENGTH {
-                            best = prio;
-                            value = Some(v);
-                        }
-                    }
+                if let Some(v) = v.filter(|_| prio > best) {
+                    best = prio;
+                    value = Some(v);
                 }
                 i = b.max(p + 1);
             }

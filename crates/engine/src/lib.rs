@@ -41,5 +41,5 @@ pub use event::{Event, EventBuf, EventKind, EventRef, SessionEvents, Text, TextR
 pub use extract::{
     extract_refs_at, extract_session, extract_session_at, ExtractParams, DEFAULT_SOURCE,
 };
-pub use observation::Observation;
+pub use observation::{Observation, ObservationId};
 pub use profile::Profile;

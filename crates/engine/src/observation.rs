@@ -25,8 +25,9 @@ pub struct Observation {
     /// A pointer, never content: `shard:{decky}/{service}/{file}#{sid}`.
     pub evidence_ref: std::sync::Arc<str>,
     pub identity_ref: Option<String>,
-    /// Random UUIDv4, 32 lowercase hex characters.
-    pub id: String,
+    /// Random UUIDv4, 32 lowercase hex characters (or, once stored, the
+    /// id the database holds for the row).
+    pub id: ObservationId,
     /// Wall-clock epoch seconds at construction (injected).
     pub ts: f64,
     pub v: u8,
@@ -43,14 +44,126 @@ pub struct Envelope {
     pub ts: f64,
 }
 
-/// A random UUIDv4 as 32 lowercase hex characters (encoded into a buffer:
-/// `to_string` through `Display` cost more than the UUID itself).
-fn new_id() -> String {
-    let mut buf = [0u8; uuid::fmt::Simple::LENGTH];
-    uuid::Uuid::new_v4()
-        .simple()
-        .encode_lower(&mut buf)
-        .to_owned()
+/// An observation's id. A fresh one is a random UUIDv4 as 32 lowercase hex
+/// characters, held inline: an observation is built per primitive per
+/// session, and a heap string per id was a fifth of the pipeline's
+/// allocations. An id read back from the database (a row that was already
+/// stored, perhaps by another writer) may be any string, so it is kept as
+/// one.
+#[derive(Clone)]
+pub struct ObservationId(IdRepr);
+
+#[derive(Clone)]
+enum IdRepr {
+    /// Lowercase hex digits only (ASCII), so always a valid `str`.
+    Hex([u8; uuid::fmt::Simple::LENGTH]),
+    Other(Box<str>),
+}
+
+impl ObservationId {
+    /// A random UUIDv4 (the reference's `uuid4().hex`).
+    pub fn new_v4() -> ObservationId {
+        let mut buf = [0u8; uuid::fmt::Simple::LENGTH];
+        uuid::Uuid::new_v4().simple().encode_lower(&mut buf);
+        ObservationId(IdRepr::Hex(buf))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // `encode_lower` wrote hex digits only; the fallback is never
+            // taken but keeps this total without `unsafe`.
+            IdRepr::Hex(b) => std::str::from_utf8(b).unwrap_or_default(),
+            IdRepr::Other(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for ObservationId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for ObservationId {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for ObservationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for ObservationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for ObservationId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<String> for ObservationId {
+    fn from(s: String) -> ObservationId {
+        ObservationId(IdRepr::Other(s.into_boxed_str()))
+    }
+}
+
+impl From<&str> for ObservationId {
+    fn from(s: &str) -> ObservationId {
+        ObservationId(IdRepr::Other(s.into()))
+    }
+}
+
+impl From<ObservationId> for String {
+    fn from(id: ObservationId) -> String {
+        id.as_str().to_owned()
+    }
+}
+
+/// Equal by text, whichever form holds it.
+impl PartialEq for ObservationId {
+    fn eq(&self, o: &ObservationId) -> bool {
+        self.as_str() == o.as_str()
+    }
+}
+
+impl Eq for ObservationId {}
+
+impl std::hash::Hash for ObservationId {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h);
+    }
+}
+
+impl PartialEq<str> for ObservationId {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == o
+    }
+}
+
+impl PartialEq<&str> for ObservationId {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
+impl PartialEq<String> for ObservationId {
+    fn eq(&self, o: &String) -> bool {
+        self.as_str() == o.as_str()
+    }
+}
+
+impl PartialEq<ObservationId> for String {
+    fn eq(&self, o: &ObservationId) -> bool {
+        self.as_str() == o.as_str()
+    }
 }
 
 impl Observation {
@@ -107,7 +220,7 @@ impl Observation {
             source: env.source.clone(),
             evidence_ref: env.evidence_ref.clone(),
             identity_ref: None,
-            id: new_id(),
+            id: ObservationId::new_v4(),
             ts: env.ts,
             v: 1,
         })
@@ -212,6 +325,17 @@ mod tests {
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(o.id.as_bytes()[12], b'4');
+        assert_eq!(
+            serde_json::to_string(&o.id).ok(),
+            Some(format!("\"{}\"", o.id))
+        );
+        assert_eq!(format!("{:?}", o.id), format!("{:?}", o.id.as_str()));
+        let read_back = ObservationId::from(String::from("0123-not-hex"));
+        assert_eq!(read_back, "0123-not-hex");
+        assert_eq!(String::from(read_back.clone()), "0123-not-hex");
+        assert_ne!(read_back, o.id);
+        assert_eq!(ObservationId::from(o.id.to_string()), o.id.as_str());
+        assert_eq!(ObservationId::from(o.id.as_str()), o.id);
         assert_eq!((o.v, o.ts, o.identity_ref.clone()), (1, 1.5, None));
     }
 

@@ -319,7 +319,11 @@ impl Handler {
                     .into_iter()
                     .zip(ids)
                     .map(|(mut o, id)| {
-                        o.id = id;
+                        // Usually the id just written (kept inline); the
+                        // original one when the row already existed.
+                        if o.id != id {
+                            o.id = id.into();
+                        }
                         o
                     })
                     .collect();

@@ -853,12 +853,12 @@ async fn restore_returns_existing_ids(backend: Backend) {
     let half = obs.len() / 2;
     let first: &'static [_] = Box::leak(obs[..half].to_vec().into_boxed_slice());
     let ids1 = stored_ids(st.store_session(&write(first)).await.unwrap());
-    let own: Vec<String> = first.iter().map(|o| o.id.clone()).collect();
+    let own: Vec<String> = first.iter().map(|o| o.id.to_string()).collect();
     assert_eq!(ids1, own, "new rows keep their own ids");
     // Re-extracted: every observation has a fresh id and a new confidence.
     let mut again = obs.clone();
     for o in &mut again {
-        o.id = uuid::Uuid::new_v4().simple().to_string();
+        o.id = decnet_engine::ObservationId::new_v4();
         o.confidence = 0.25;
     }
     let again: &'static [_] = Box::leak(again.into_boxed_slice());
@@ -869,7 +869,7 @@ async fn restore_returns_existing_ids(backend: Backend) {
         &own[..],
         "existing rows: the stored (first) ids"
     );
-    let fresh_ids: Vec<String> = again[half..].iter().map(|o| o.id.clone()).collect();
+    let fresh_ids: Vec<String> = again[half..].iter().map(|o| o.id.to_string()).collect();
     assert_eq!(
         &ids2[half..],
         &fresh_ids[..],
@@ -885,7 +885,7 @@ async fn restore_returns_existing_ids(backend: Backend) {
     // A third store with yet other ids returns the same ids again.
     let mut third = obs.clone();
     for o in &mut third {
-        o.id = uuid::Uuid::new_v4().simple().to_string();
+        o.id = decnet_engine::ObservationId::new_v4();
     }
     let third: &'static [_] = Box::leak(third.into_boxed_slice());
     assert_eq!(
@@ -911,14 +911,14 @@ async fn session_bigger_than_one_statement(backend: Backend) {
         .map(|i| {
             let mut o = template.clone();
             o.primitive = Box::leak(format!("test.chunk.p{i:05}").into_boxed_str());
-            o.id = uuid::Uuid::new_v4().simple().to_string();
+            o.id = decnet_engine::ObservationId::new_v4();
             o.value = format!("v{i}").into();
             o
         })
         .collect();
     // The same primitive again near the end: overwrites row 5, keeps its id.
     let mut dup = many[5].clone();
-    dup.id = uuid::Uuid::new_v4().simple().to_string();
+    dup.id = decnet_engine::ObservationId::new_v4();
     dup.value = "overwritten".into();
     many.push(dup);
     assert!(statement_groups(&many, ROWS_PER_STATEMENT).len() >= 3);
@@ -951,7 +951,10 @@ async fn session_bigger_than_one_statement(backend: Backend) {
     assert_eq!(ids[5], many[5].id);
     assert_eq!(
         &ids[..n],
-        &many[..n].iter().map(|o| o.id.clone()).collect::<Vec<_>>()[..]
+        &many[..n]
+            .iter()
+            .map(|o| o.id.to_string())
+            .collect::<Vec<_>>()[..]
     );
     let rows = st.observations_with_prefix(&eref).await.unwrap();
     assert_eq!(rows.len(), n, "every distinct primitive stored once");

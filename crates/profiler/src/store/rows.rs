@@ -188,7 +188,7 @@ impl StoredIds {
                 self.0
                     .get(o.primitive)
                     .cloned()
-                    .unwrap_or_else(|| o.id.clone())
+                    .unwrap_or_else(|| o.id.to_string())
             })
             .collect()
     }

@@ -16,7 +16,7 @@ use crate::honest::SessionKey;
 use crate::input_units::Unit;
 use crate::line_editing::EditingEvidence;
 use crate::profile::Profile;
-use crate::stats::{clip0, cv_pop, fmean, StatsError};
+use crate::stats::{clip0, mean_and_cv, StatsError};
 use crate::text::{self, contains_ascii, is_py_space, is_py_word};
 use crate::thresholds::*;
 
@@ -962,9 +962,8 @@ fn is_sorted(mut ts: impl Iterator<Item = f64>) -> bool {
 fn burst_cvs(bursts: &[Vec<f64>]) -> Result<Vec<f64>, StatsError> {
     let mut cvs = Vec::new();
     for b in bursts {
-        let m = fmean(b)?;
-        if m > 0.0 {
-            cvs.push(cv_pop(b, m)?);
+        if let (_, Some(cv)) = mean_and_cv(b, true, |m| m > 0.0)? {
+            cvs.push(cv);
         }
     }
     Ok(cvs)

@@ -189,7 +189,78 @@ fn fsum_finish(p: &[f64], sums: Specials) -> Result<f64, StatsError> {
 
 /// `statistics.fmean` (unweighted): `fsum(xs) / n`. Callers guarantee n ≥ 1.
 pub fn fmean(xs: &[f64]) -> Result<f64, StatsError> {
-    Ok(fsum(xs.iter().copied())? / xs.len() as f64)
+    Ok(fsum_slice(xs)? / xs.len() as f64)
+}
+
+/// [`fsum`] of a slice. CPython's fsum is the exact sum correctly rounded
+/// (half-even), so when the values are normal and their exponents close
+/// (the engine's time series: the usual case) the exact sum is taken as
+/// one integer and rounded once; otherwise the partials run. The result is
+/// the same either way, bit for bit; the integer sum is a few instructions
+/// per value where the partials loop was a few per value per partial.
+pub fn fsum_slice(xs: &[f64]) -> Result<f64, StatsError> {
+    match fsum_fixed_point(xs) {
+        Some(s) => Ok(s),
+        None => fsum(xs.iter().copied()),
+    }
+}
+
+/// The exact sum as an `i128` of units `2^emin`, rounded to f64; `None`
+/// outside the bounds that make this exact and equal to CPython's result:
+/// a non-finite or subnormal input (fsum's special cases, and a scaling
+/// that could round), exponents more than 50 apart (the aligned values
+/// stay below 2^103, so 2^20 of them sum below 2^123), or magnitudes
+/// whose partial sums could overflow (fsum raises there).
+fn fsum_fixed_point(xs: &[f64]) -> Option<f64> {
+    if xs.len() >= 1 << 20 {
+        return None;
+    }
+    // Biased exponents: a normal x is (2^52 | frac) · 2^(e − 1075).
+    let (mut emin, mut emax) = (u32::MAX, 0u32);
+    for &x in xs {
+        let bits = x.to_bits();
+        if bits << 1 == 0 {
+            continue;
+        }
+        let e = ((bits >> 52) & 0x7FF) as u32;
+        emin = emin.min(e);
+        emax = emax.max(e);
+    }
+    if emin == u32::MAX {
+        // All zeros (or none): CPython's empty partials give +0.0.
+        return Some(0.0);
+    }
+    // emin ≥ 53: a nonzero integer sum is at least 2^(emin − 1075) ≥
+    // 2^−1022, so scaling the rounded integer is exact (never subnormal).
+    if emin < 53 || emax > 1900 || emax - emin > 50 {
+        return None;
+    }
+    let mut acc = 0i128;
+    if emax - emin <= 10 {
+        // The usual spread: each aligned value fits an i64 (below 2^63),
+        // so no 128-bit shift per value.
+        for &x in xs {
+            let bits = x.to_bits();
+            if bits << 1 == 0 {
+                continue;
+            }
+            let e = ((bits >> 52) & 0x7FF) as u32;
+            let m = (((bits & ((1u64 << 52) - 1)) | (1u64 << 52)) << (e - emin)) as i64;
+            acc += i128::from(if bits >> 63 == 1 { -m } else { m });
+        }
+    } else {
+        for &x in xs {
+            let bits = x.to_bits();
+            if bits << 1 == 0 {
+                continue;
+            }
+            let e = ((bits >> 52) & 0x7FF) as u32;
+            let m = i128::from((bits & ((1u64 << 52) - 1)) | (1u64 << 52)) << (e - emin);
+            acc += if bits >> 63 == 1 { -m } else { m };
+        }
+    }
+    // `as f64` rounds to nearest, ties to even.
+    Some(acc as f64 * pow2(i64::from(emin) - 1075))
 }
 
 /// `statistics.median`: sort ascending, middle element or mean of the two.
@@ -266,6 +337,46 @@ pub fn cv_pop(xs: &[f64], mean: f64) -> Result<f64, StatsError> {
 /// Coefficient of variation with the sample stdev: `stdev / fmean`.
 pub fn cv_samp(xs: &[f64], mean: f64) -> Result<f64, StatsError> {
     Ok(stdev(xs)? / mean)
+}
+
+/// `fmean(xs)`, then, when `wanted(mean)`, the coefficient of variation
+/// `stdev(xs) / mean` (`pstdev` when `population`), with the errors of
+/// those calls made in that order: the engine's per-burst and per-command
+/// statistics. One exact pass gives both the sum the mean rounds and the
+/// sums of the variance (they were two passes over the series, and two
+/// exponent scans). n ≥ 2.
+pub fn mean_and_cv(
+    xs: &[f64],
+    population: bool,
+    wanted: impl FnOnce(f64) -> bool,
+) -> Result<(f64, Option<f64>), StatsError> {
+    let n = xs.len() as u64;
+    let den = if population {
+        n.saturating_mul(n)
+    } else {
+        n.saturating_mul(n.saturating_sub(1))
+    };
+    if let (Some((sx, sxx, emin)), true) = (wide::narrow_sums(xs), den > 0) {
+        // fsum's result: the exact integer sum rounded once (see
+        // `fsum_fixed_point`; the same bounds hold here).
+        let mean = sx as f64 * pow2(i64::from(emin)) / xs.len() as f64;
+        if !wanted(mean) {
+            return Ok((mean, None));
+        }
+        let sd = if sx == 0 {
+            0.0
+        } else {
+            wide::stdev_of_sums(wide::U256::from_u128(sx), sxx, n, den, emin)
+                .unwrap_or_else(|| exact_stdev_big(xs, den))
+        };
+        return Ok((mean, Some(sd / mean)));
+    }
+    let mean = fmean(xs)?;
+    if !wanted(mean) {
+        return Ok((mean, None));
+    }
+    let sd = if population { pstdev(xs)? } else { stdev(xs)? };
+    Ok((mean, Some(sd / mean)))
 }
 
 /// Splits a finite f64 into `(mantissa, exponent)` with `x = m · 2^e`.
@@ -389,8 +500,8 @@ pub enum Correlation {
 /// Python 3.11 `statistics.correlation` (n ≥ 2, equal lengths).
 pub fn correlation(x: &[f64], y: &[f64]) -> Result<Correlation, StatsError> {
     let n = x.len() as f64;
-    let xbar = fsum(x.iter().copied())? / n;
-    let ybar = fsum(y.iter().copied())? / n;
+    let xbar = fsum_slice(x)? / n;
+    let ybar = fsum_slice(y)? / n;
     let sxy = fsum(x.iter().zip(y).map(|(&xi, &yi)| (xi - xbar) * (yi - ybar)))?;
     let sxx = fsum(x.iter().map(|&xi| {
         let d = xi - xbar;
@@ -410,6 +521,145 @@ pub fn correlation(x: &[f64], y: &[f64]) -> Result<Correlation, StatsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fixed-point fsum equals the partials' fsum bit for bit, on
+    /// series like the engine's and on sums built to land on or beside a
+    /// rounding tie (where half-even decides), with cancellation and signs.
+    #[test]
+    fn fixed_point_fsum_equals_partials() {
+        let mut next = crate::xorshift(0xD1B5_4A32_D192_ED03u64);
+        let mut fixed = 0usize;
+        for case in 0..70_000usize {
+            let n = 1 + (next() % 40) as usize;
+            let xs: Vec<f64> = (0..n)
+                .map(|i| {
+                    let r = next();
+                    match case % 7 {
+                        0 => (r % 3_000_000) as f64 / 1e6,
+                        1 => f64::from_bits(0x3C00_0000_0000_0000 + (r % (1u64 << 61))),
+                        2 => {
+                            // 1.0, then values at and around half an ulp of it.
+                            let half = f64::EPSILON / 2.0;
+                            [1.0, half, -half, half / 1024.0, -half / 4096.0, 3.0][i % 6]
+                                * if r & 1 == 0 {
+                                    1.0
+                                } else {
+                                    2f64.powi((r % 9) as i32)
+                                }
+                        }
+                        3 => {
+                            let v = (r % 1000) as f64 * 0.001;
+                            if r & 2 == 0 {
+                                -v
+                            } else {
+                                v
+                            }
+                        }
+                        4 => [0.0, -0.0, 1e-300, 1e300, 2.5][(r % 5) as usize],
+                        // 53-bit integers, a few exponents apart: their sums
+                        // pass 53 bits, so ties to even come up often.
+                        5 => {
+                            let m = ((1u64 << 52) | (r >> 12)) as f64;
+                            let v = m * f64::from((r % 4) as u32 + 1);
+                            if r & (1 << 5) == 0 {
+                                -v
+                            } else {
+                                v
+                            }
+                        }
+                        _ => f64::from_bits(r),
+                    }
+                })
+                .collect();
+            let want = fsum(xs.iter().copied());
+            if let Some(v) = fsum_fixed_point(&xs) {
+                fixed += 1;
+                assert_eq!(Ok(v.to_bits()), want.map(f64::to_bits), "{xs:?}");
+            }
+            assert_eq!(
+                fsum_slice(&xs).map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{xs:?}"
+            );
+        }
+        assert!(fixed > 30_000, "fixed-point path taken only {fixed} times");
+        // Ties: 3·(2^52 + 1) lies halfway between two doubles and rounds
+        // to the even one (up); so do 3a ± 4; 4a is a double.
+        let a = (1u64 << 52) as f64 + 1.0;
+        for xs in [
+            vec![a, a, a],
+            vec![a, a, a, 4.0],
+            vec![a, a, a, -4.0],
+            vec![a, a, a, a],
+            vec![-a, -a, -a],
+            vec![a, -a, a, a, a],
+            vec![0.1; 10],
+        ] {
+            let v = fsum_fixed_point(&xs).map(f64::to_bits);
+            assert!(v.is_some(), "{xs:?}");
+            assert_eq!(v, fsum(xs.iter().copied()).ok().map(f64::to_bits), "{xs:?}");
+        }
+        assert_eq!(
+            fsum_fixed_point(&[a, a, a]),
+            Some(3.0 * (1u64 << 52) as f64 + 4.0)
+        );
+    }
+
+    /// The fused mean and CV equal `fmean` then `cv_pop`/`cv_samp`, bit
+    /// for bit and error for error, on engine-like series and on the edge
+    /// cases (zeros, negatives, NaN, infinities, wide spreads, n < 2).
+    #[test]
+    fn mean_and_cv_equals_fmean_then_cv() {
+        let mut next = crate::xorshift(0x2545_F491_4F6C_DD1Du64);
+        let mut fused = 0usize;
+        for case in 0..40_000usize {
+            let n = (next() % 30) as usize;
+            let xs: Vec<f64> = (0..n)
+                .map(|_| {
+                    let r = next();
+                    match (case % 5, r % 50) {
+                        (4, 0) => f64::NAN,
+                        (4, 1) => f64::INFINITY,
+                        (4, 2) => -0.5,
+                        (4, 3) => 1e-310,
+                        (4, 4) => 1e200,
+                        (_, 5) => 0.0,
+                        (0 | 4, _) => (r % 2_000_000) as f64 / 1e6,
+                        (1, _) => (r % 5) as f64 * 0.125,
+                        (2, _) => f64::from_bits(0x3F50_0000_0000_0000 + (r % (1u64 << 55))),
+                        _ => (r % 1000) as f64 / 1e3 * 2f64.powi((r % 16) as i32),
+                    }
+                })
+                .collect();
+            for population in [true, false] {
+                for strict in [true, false] {
+                    let wanted = |m: f64| {
+                        if strict {
+                            m > 0.0
+                        } else {
+                            m > 0.0 || m.is_nan()
+                        }
+                    };
+                    let want = fmean(&xs).and_then(|m| {
+                        if !wanted(m) {
+                            return Ok((m.to_bits(), None));
+                        }
+                        let cv = if population {
+                            cv_pop(&xs, m)
+                        } else {
+                            cv_samp(&xs, m)
+                        };
+                        cv.map(|c| (m.to_bits(), Some(c.to_bits())))
+                    });
+                    let got = mean_and_cv(&xs, population, wanted)
+                        .map(|(m, c)| (m.to_bits(), c.map(f64::to_bits)));
+                    assert_eq!(got, want, "{xs:?} population={population}");
+                    fused += usize::from(wide::narrow_sums(&xs).is_some());
+                }
+            }
+        }
+        assert!(fused > 50_000, "fused path taken only {fused} times");
+    }
 
     /// The selection median is the sort median, bit for bit (signed
     /// zeros, duplicates, odd and even lengths).

@@ -8,7 +8,7 @@ use crate::context::{Fnv, SessionContext};
 use crate::honest::{honest, near_any};
 use crate::lexicon::HELP_TOKENS;
 use crate::profile::Profile;
-use crate::stats::{correlation, cv_samp, fmean, median, Correlation, StatsError};
+use crate::stats::{correlation, mean_and_cv, median, Correlation, StatsError};
 use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
@@ -190,11 +190,8 @@ fn pace_cv(ctx: &SessionContext<'_>) -> Result<Option<f64>, StatsError> {
     if g.len() < 2 {
         return Ok(None);
     }
-    let m = fmean(g)?;
-    if m <= 0.0 {
-        return Ok(None);
-    }
-    Ok(Some(cv_samp(g, m)?))
+    // `m <= 0` returns: a NaN mean goes on to the stdev (which raises).
+    Ok(mean_and_cv(g, false, |m| m > 0.0 || m.is_nan())?.1)
 }
 
 /// §5.14; `behave-0.1.4`: two-peak detection decides `bimodal`, the CV
@@ -243,9 +240,8 @@ pub(crate) fn cognitive_load(ctx: &SessionContext<'_>, p: Profile) -> R {
         if iats.len() < 2 {
             continue;
         }
-        let m = fmean(iats)?;
-        if m > 0.0 {
-            cvs.push(cv_samp(iats, m)?);
+        if let (_, Some(cv)) = mean_and_cv(iats, false, |m| m > 0.0)? {
+            cvs.push(cv);
         }
     }
     let mut sum = 0.0f64;
@@ -260,10 +256,13 @@ pub(crate) fn cognitive_load(ctx: &SessionContext<'_>, p: Profile) -> R {
         sum += clip01(errored as f64 / n as f64);
         k += 1;
     }
-    if k == 0 && pace_cv(ctx)?.is_none() {
+    // Computed once (it was twice): both uses read the same value, and
+    // it is evaluated on every path that reaches here either way.
+    let pace = pace_cv(ctx)?;
+    if k == 0 && pace.is_none() {
         return Ok(None);
     }
-    if let Some(cv) = pace_cv(ctx)? {
+    if let Some(cv) = pace {
         sum += clip01(cv / COGNITIVE_LOAD_PACE_REF_CV);
         k += 1;
     }

@@ -7,7 +7,7 @@ use crate::context::SessionContext;
 use crate::honest::{honest, near_any};
 use crate::input_units::{paste_unit_share, pasted_char_share};
 use crate::profile::Profile;
-use crate::stats::{cv_pop, fmean, median, median_u64, py_min, StatsError};
+use crate::stats::{fmean, mean_and_cv, median, median_u64, py_min, StatsError};
 use crate::text::encode_utf8_replace;
 use crate::thresholds::*;
 
@@ -511,9 +511,8 @@ pub(crate) fn command_chunking(ctx: &SessionContext<'_>, p: Profile) -> R {
             if iats.len() < CMD_CHUNKING_MIN_IATS {
                 continue;
             }
-            let m = fmean(iats)?;
-            if m > 0.0 {
-                cvs.push(cv_pop(iats, m)?);
+            if let (_, Some(cv)) = mean_and_cv(iats, true, |m| m > 0.0)? {
+                cvs.push(cv);
             }
         }
         if cvs.is_empty() {
@@ -540,9 +539,8 @@ pub(crate) fn command_chunking(ctx: &SessionContext<'_>, p: Profile) -> R {
         if iats.len() < CMD_CHUNKING_MIN_IATS {
             continue;
         }
-        let m = fmean(iats)?;
-        if m > 0.0 {
-            cvs.push(cv_pop(iats, m)?);
+        if let (_, Some(cv)) = mean_and_cv(iats, true, |m| m > 0.0)? {
+            cvs.push(cv);
         }
     }
     if cvs.is_empty() {

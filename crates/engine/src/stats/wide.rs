@@ -8,12 +8,12 @@ use std::cmp::Ordering;
 
 /// Little-endian 256-bit unsigned integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct U256([u64; 4]);
+pub(super) struct U256(pub(super) [u64; 4]);
 
 impl U256 {
     const ZERO: U256 = U256([0; 4]);
 
-    fn from_u128(v: u128) -> U256 {
+    pub(super) fn from_u128(v: u128) -> U256 {
         U256([v as u64, (v >> 64) as u64, 0, 0])
     }
 
@@ -192,6 +192,65 @@ pub(super) fn exact_stdev_u256(xs: &[f64], den: u64) -> Option<f64> {
         }
         (sx, sxx)
     };
+    stdev_of_sums(sx, sxx, n, den, emin)
+}
+
+/// Σv and Σv² of a series' aligned values (`x = v · 2^emin`), exactly, in
+/// one pass after the exponent pass, for the case shared by a mean and a
+/// standard deviation of the same series: non-negative normal values whose
+/// exponents lie within 2^10 of each other, n < 2^20, and magnitudes far
+/// from overflow (so `fsum` of the series cannot raise and its result is
+/// the integer Σv rounded once, see `fsum_fixed_point`). `Some((0, 0, 0))`
+/// when all values are zero.
+pub(super) fn narrow_sums(xs: &[f64]) -> Option<(u128, U256, i32)> {
+    if xs.len() >= 1 << 20 {
+        return None;
+    }
+    let (mut emin, mut emax) = (u32::MAX, 0u32);
+    for &x in xs {
+        let bits = x.to_bits();
+        if bits << 1 == 0 {
+            continue;
+        }
+        if bits >> 63 == 1 {
+            return None;
+        }
+        let e = (bits >> 52) as u32;
+        emin = emin.min(e);
+        emax = emax.max(e);
+    }
+    if emin == u32::MAX {
+        return Some((0, U256::ZERO, 0));
+    }
+    if emin < 53 || emax > 1900 || emax - emin > 10 {
+        return None;
+    }
+    let (mut sx, mut lo, mut hi) = (0u128, 0u128, 0u64);
+    for &x in xs {
+        let bits = x.to_bits();
+        if bits << 1 == 0 {
+            continue;
+        }
+        let e = (bits >> 52) as u32;
+        let v = ((bits & ((1u64 << 52) - 1)) | (1u64 << 52)) << (e - emin);
+        sx += u128::from(v);
+        let (s, carry) = lo.overflowing_add(u128::from(v) * u128::from(v));
+        lo = s;
+        hi += u64::from(carry);
+    }
+    Some((
+        sx,
+        U256([lo as u64, (lo >> 64) as u64, hi, 0]),
+        emin as i32 - 1075,
+    ))
+}
+
+/// The correctly rounded `sqrt((n·sxx − sx²) / den) · 2^emin`; `None` when
+/// the result would not be a normal f64 (the big-integer path decides).
+pub(super) fn stdev_of_sums(sx: U256, sxx: U256, n: u64, den: u64, emin: i32) -> Option<f64> {
+    if den == 0 {
+        return None;
+    }
     // sx < 2^120, sxx < 2^220: both products below fit in 256 bits.
     let sx128 = u128::from(sx.0[0]) | (u128::from(sx.0[1]) << 64);
     let num = sxx.mul_u64(n).sub(U256::mul_128(sx128, sx128))?;

@@ -960,7 +960,7 @@ fn is_sorted(mut ts: impl Iterator<Item = f64>) -> bool {
 
 /// Population CVs of the bursts whose mean is positive (§5.3, §5.5).
 fn burst_cvs(bursts: &[Vec<f64>]) -> Result<Vec<f64>, StatsError> {
-    let mut cvs = Vec::new();
+    let mut cvs = Vec::with_capacity(bursts.len());
     for b in bursts {
         if let (_, Some(cv)) = mean_and_cv(b, true, |m| m > 0.0)? {
             cvs.push(cv);

@@ -235,7 +235,7 @@ pub(crate) fn cognitive_load(ctx: &SessionContext<'_>, p: Profile) -> R {
     if n == 0 {
         return Ok(None);
     }
-    let mut cvs = Vec::new();
+    let mut cvs = Vec::with_capacity(ctx.intra_command_iats.len());
     for iats in &ctx.intra_command_iats {
         if iats.len() < 2 {
             continue;

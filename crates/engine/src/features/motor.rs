@@ -506,7 +506,7 @@ pub(crate) fn command_chunking(ctx: &SessionContext<'_>, p: Profile) -> R {
         if n == 0 {
             return Ok(None);
         }
-        let mut cvs = Vec::new();
+        let mut cvs = Vec::with_capacity(ctx.intra_command_iats.len());
         for iats in &ctx.intra_command_iats {
             if iats.len() < CMD_CHUNKING_MIN_IATS {
                 continue;
@@ -534,7 +534,7 @@ pub(crate) fn command_chunking(ctx: &SessionContext<'_>, p: Profile) -> R {
         1 => return emit("single_command", 0.80),
         _ => {}
     }
-    let mut cvs = Vec::new();
+    let mut cvs = Vec::with_capacity(ctx.intra_command_iats.len());
     for iats in &ctx.intra_command_iats {
         if iats.len() < CMD_CHUNKING_MIN_IATS {
             continue;

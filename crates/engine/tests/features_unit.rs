@@ -409,3 +409,43 @@ fn non_finite_statistics_fail_the_session() {
         Err(EngineError::StatisticsRaised { .. })
     ));
 }
+
+/// `terminal_multiplexer` (decnet-1.2, §5.27): each marker found inside
+/// one output event whatever ESCs surround it (colours, bracketed paste,
+/// cursor moves); a marker split across two events does not count.
+#[test]
+fn multiplexer_markers_inside_one_output() {
+    let mux = |outputs: &[&str]| {
+        let mut evs = vec![ev(0.0, 'o', "\x1b[?2004h\x1b[01;32mroot@h\x1b[00m:~# ")];
+        for (i, o) in outputs.iter().enumerate() {
+            evs.push(ev(0.1 + i as f64 * 0.01, 'o', o));
+        }
+        evs.push(ev(1.0, 'i', "l"));
+        evs.push(ev(1.2, 'i', "s"));
+        evs.push(ev(1.4, 'i', "\r"));
+        evs.push(ev(
+            1.5,
+            'o',
+            "\x1b[?2004l\r\nfile\r\n\x1b[0m\x1b[Kroot@h:~# ",
+        ));
+        run("m", &evs)
+            .expect("extracts")
+            .into_iter()
+            .find(|r| r.0 == "environmental.terminal_multiplexer")
+            .map(|r| (r.1, r.2))
+    };
+    let tmux = Some(("tmux".to_string(), 0.85));
+    let screen = Some(("screen".to_string(), 0.85));
+    let none = Some(("none".to_string(), 0.55));
+    assert_eq!(mux(&["\x1b[1mx\x1bPtmux;\x1b\x1b]0;t\x07"]), tmux);
+    assert_eq!(mux(&["\x1b[?1004h"]), tmux);
+    assert_eq!(mux(&["\x1b]2;tmux-main\x07"]), tmux);
+    assert_eq!(mux(&["\x1b[2J\x1bP=1s\x1b\\"]), screen);
+    assert_eq!(mux(&["\x1b]83;colon\x07", "\x1b[?1004l"]), tmux);
+    assert_eq!(mux(&["\x1b]83;colon\x07"]), screen);
+    assert_eq!(mux(&["\x1b[31mred\x1b[0m\x1b[?25l\x1b]0;title\x07"]), none);
+    // Split across two events: no marker.
+    assert_eq!(mux(&["abc\x1bPtm", "ux;"]), none);
+    assert_eq!(mux(&["\x1b", "]83;"]), none);
+    assert_eq!(mux(&["\x1b[?10", "04h"]), none);
+}

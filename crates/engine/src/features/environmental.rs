@@ -76,6 +76,16 @@ pub(crate) fn terminal_multiplexer(ctx: &SessionContext<'_>, p: Profile) -> R {
     let all = ctx.out_narrow.all();
     let mut k = 0;
     for i in memchr::memchr_iter(0x1B, all) {
+        // Every marker goes on with `P`, `]` or `[?`: most ESCs (colours,
+        // cursor moves) are ruled out by the next bytes alone.
+        let candidate = match all.get(i + 1) {
+            Some(b'P' | b']') => true,
+            Some(b'[') => all.get(i + 2) == Some(&b'?'),
+            _ => false,
+        };
+        if !candidate {
+            continue;
+        }
         let event = ctx.out_narrow.text_at(i, &mut k);
         let d = &all[i..event.end];
         tmux |= TMUX_MARKERS.iter().any(|m| d.starts_with(m));
@@ -92,6 +102,21 @@ pub(crate) fn terminal_multiplexer(ctx: &SessionContext<'_>, p: Profile) -> R {
         emit("none", 0.55)
     }
 }
+
+// The ESC filter in `terminal_multiplexer` lets through every marker.
+const _: () = {
+    let mut i = 0;
+    while i < TMUX_MARKERS.len() + SCREEN_MARKERS.len() {
+        let m = if i < TMUX_MARKERS.len() {
+            TMUX_MARKERS[i]
+        } else {
+            SCREEN_MARKERS[i - TMUX_MARKERS.len()]
+        };
+        assert!(m.len() >= 3 && m[0] == 0x1B);
+        assert!(m[1] == b'P' || m[1] == b']' || (m[1] == b'[' && m[2] == b'?'));
+        i += 1;
+    }
+};
 
 fn is_alnum_ascii(c: u32) -> bool {
     c < 0x80 && (c as u8).is_ascii_alphanumeric()

@@ -6,9 +6,9 @@
 //! * [`lines`]: universal-newline line splitting (`\n`, `\r\n`, lone `\r`);
 //! * [`json`]: a strict Python-`json`-compatible scanner that only keeps
 //!   the top-level fields the engine reads (`sid`, `hdr`, `t`, `ch`, `d`);
-//! * [`keystroke`]: the usual keystroke/echo line of a known session,
+//! * `keystroke` (private): the usual keystroke/echo line of a known session,
 //!   read without the scanner (refuses anything else);
-//! * [`line`]: one line → [`LineOutcome`] (event, header, skip with a fixed
+//! * [`line`](mod@line): one line → [`LineOutcome`] (event, header, skip with a fixed
 //!   reason, or "the reference raises");
 //! * [`index`]: a bounded-memory sid → line-span index that can grow
 //!   incrementally, plus [`group_sessions`] for in-memory use.

@@ -1,7 +1,7 @@
 //! The row mapping the three backends share (contracts.md §6.3): the
 //! multi-row observation upsert (SQL text + binding), the stored-id
 //! read-back, and decoding of `logs` / `observations` rows. Only the SQL
-//! dialect differs per backend ([`Dialect`]).
+//! dialect differs per backend (`Dialect`, private).
 //!
 //! A session's observations go to the database in as few statements as
 //! possible: ONE `INSERT … VALUES (…),(…) … ON CONFLICT / ON DUPLICATE KEY

@@ -215,21 +215,10 @@ fn fsum_fixed_point(xs: &[f64]) -> Option<f64> {
     if xs.len() >= 1 << 20 {
         return None;
     }
-    // Biased exponents: a normal x is (2^52 | frac) · 2^(e − 1075).
-    let (mut emin, mut emax) = (u32::MAX, 0u32);
-    for &x in xs {
-        let bits = x.to_bits();
-        if bits << 1 == 0 {
-            continue;
-        }
-        let e = ((bits >> 52) & 0x7FF) as u32;
-        emin = emin.min(e);
-        emax = emax.max(e);
-    }
-    if emin == u32::MAX {
+    let Some(Spread { emin, emax, .. }) = spread(xs) else {
         // All zeros (or none): CPython's empty partials give +0.0.
         return Some(0.0);
-    }
+    };
     // emin ≥ 53: a nonzero integer sum is at least 2^(emin − 1075) ≥
     // 2^−1022, so scaling the rounded integer is exact (never subnormal).
     if emin < 53 || emax > 1900 || emax - emin > 50 {
@@ -244,9 +233,10 @@ fn fsum_fixed_point(xs: &[f64]) -> Option<f64> {
             if bits << 1 == 0 {
                 continue;
             }
+            // Normal (emin ≥ 53): the implicit bit needs no test.
             let e = ((bits >> 52) & 0x7FF) as u32;
-            let m = (((bits & ((1u64 << 52) - 1)) | (1u64 << 52)) << (e - emin)) as i64;
-            acc += i128::from(if bits >> 63 == 1 { -m } else { m });
+            let v = (((bits & ((1u64 << 52) - 1)) | (1u64 << 52)) << (e - emin)) as i64;
+            acc += i128::from(if bits >> 63 == 1 { -v } else { v });
         }
     } else {
         for &x in xs {
@@ -254,9 +244,9 @@ fn fsum_fixed_point(xs: &[f64]) -> Option<f64> {
             if bits << 1 == 0 {
                 continue;
             }
-            let e = ((bits >> 52) & 0x7FF) as u32;
-            let m = i128::from((bits & ((1u64 << 52) - 1)) | (1u64 << 52)) << (e - emin);
-            acc += if bits >> 63 == 1 { -m } else { m };
+            let (m, e) = unit(bits);
+            let v = i128::from(m) << (e - emin);
+            acc += if bits >> 63 == 1 { -v } else { v };
         }
     }
     // `as f64` rounds to nearest, ties to even.
@@ -343,8 +333,9 @@ pub fn cv_samp(xs: &[f64], mean: f64) -> Result<f64, StatsError> {
 /// `stdev(xs) / mean` (`pstdev` when `population`), with the errors of
 /// those calls made in that order: the engine's per-burst and per-command
 /// statistics. One exact pass gives both the sum the mean rounds and the
-/// sums of the variance (they were two passes over the series, and two
-/// exponent scans). n ≥ 2.
+/// sums of the variance, where `fmean` then `cv_pop` would scan the series'
+/// exponents and sum it twice. The engine calls it with n ≥ 2; its test
+/// holds it equal to those two calls at every length.
 pub fn mean_and_cv(
     xs: &[f64],
     population: bool,
@@ -363,12 +354,9 @@ pub fn mean_and_cv(
         if !wanted(mean) {
             return Ok((mean, None));
         }
-        let sd = if sx == 0 {
-            0.0
-        } else {
-            wide::stdev_of_sums(wide::U256::from_u128(sx), sxx, n, den, emin)
-                .unwrap_or_else(|| exact_stdev_big(xs, den))
-        };
+        // All zeros: Σv = Σv² = 0, and the root is 0.
+        let sd = wide::stdev_of_sums(wide::U256::from_u128(sx), sxx, n, den, emin)
+            .unwrap_or_else(|| exact_stdev_big(xs, den));
         return Ok((mean, Some(sd / mean)));
     }
     let mean = fmean(xs)?;
@@ -377,6 +365,49 @@ pub fn mean_and_cv(
     }
     let sd = if population { pstdev(xs)? } else { stdev(xs)? };
     Ok((mean, Some(sd / mean)))
+}
+
+/// `|x|` from its bits as an integer mantissa and a unit exponent:
+/// `|x| = m · 2^(e − 1075)` with `m < 2^53`, subnormals at `e = 1` (so
+/// [`decompose`]'s exponent is `e − 1075`). The exact sums align values
+/// to the smallest `e` of a series.
+#[inline]
+fn unit(bits: u64) -> (u64, u32) {
+    // Branch-free: this runs per value in the exact sums' loops.
+    let field = ((bits >> 52) & 0x7FF) as u32;
+    let frac = bits & ((1u64 << 52) - 1);
+    (frac | (u64::from(field != 0) << 52), field.max(1))
+}
+
+/// The range of the biased exponent fields over a series' nonzero values,
+/// and whether one of them is negative. The field is [`unit`]'s exponent
+/// but for subnormals (0, not 1), so the scan needs no correction per
+/// value; `emin == 0` tells that a subnormal is there. A non-finite value
+/// has 2047.
+struct Spread {
+    emin: u32,
+    emax: u32,
+    negative: bool,
+}
+
+/// `None` when every value is ±0, or there are none.
+fn spread(xs: &[f64]) -> Option<Spread> {
+    let (mut emin, mut emax, mut negative) = (u32::MAX, 0u32, false);
+    for &x in xs {
+        let bits = x.to_bits();
+        if bits << 1 == 0 {
+            continue;
+        }
+        let e = ((bits >> 52) & 0x7FF) as u32;
+        emin = emin.min(e);
+        emax = emax.max(e);
+        negative |= bits >> 63 == 1;
+    }
+    (emin != u32::MAX).then_some(Spread {
+        emin,
+        emax,
+        negative,
+    })
 }
 
 /// Splits a finite f64 into `(mantissa, exponent)` with `x = m · 2^e`.

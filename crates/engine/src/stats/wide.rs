@@ -140,91 +140,49 @@ pub(super) fn exact_stdev_u256(xs: &[f64], den: u64) -> Option<f64> {
     if n >= 1 << 20 || den == 0 {
         return None;
     }
-    let mut emin = i32::MAX;
-    let mut emax = i32::MIN;
-    for &x in xs {
-        if x < 0.0 {
-            return None;
-        }
-        if x != 0.0 {
-            let (_, e) = super::decompose(x);
-            emin = emin.min(e);
-            emax = emax.max(e);
-        }
-    }
-    if emin == i32::MAX {
+    let Some(super::Spread {
+        emin,
+        emax,
+        negative,
+    }) = super::spread(xs)
+    else {
         return Some(0.0);
-    }
-    if emax - emin > 47 {
+    };
+    // A subnormal (field 0) takes the general loop, which aligns to unit
+    // exponents (a subnormal's is 1, see `unit`): so does the scale.
+    let subnormal = emin == 0;
+    let (emin, emax) = (emin.max(1), emax.max(1));
+    if negative || emax - emin > 47 {
         return None;
     }
-    let (sx, sxx) = if emax - emin <= 10 {
-        // The usual case (exponents within 2^10 of each other): every
-        // aligned value is below 2^64, so Σx fits a u128 and Σx² (below
-        // 2^148) a u128 plus a carry word.
-        let (mut sx, mut lo, mut hi) = (0u128, 0u128, 0u64);
-        for &x in xs {
-            if x == 0.0 {
-                continue;
-            }
-            let (m, e) = super::decompose(x);
-            let v = (m as u64) << (e - emin) as u32;
-            sx += u128::from(v);
-            let (s, carry) = lo.overflowing_add(u128::from(v) * u128::from(v));
-            lo = s;
-            hi += u64::from(carry);
-        }
-        (
-            U256::from_u128(sx),
-            U256([lo as u64, (lo >> 64) as u64, hi, 0]),
-        )
+    let (sx, sxx) = if emax - emin <= 10 && !subnormal {
+        let (sx, sxx) = narrow_loop(xs, emin);
+        (U256::from_u128(sx), sxx)
     } else {
         let mut sx = U256::ZERO;
         let mut sxx = U256::ZERO;
         for &x in xs {
-            if x == 0.0 {
+            let bits = x.to_bits();
+            if bits << 1 == 0 {
                 continue;
             }
-            let (m, e) = super::decompose(x);
-            let v = (m as u128) << (e - emin) as u32;
+            let (m, e) = super::unit(bits);
+            let v = u128::from(m) << (e - emin);
             sx = sx.add(U256::from_u128(v));
             sxx = sxx.add(U256::mul_128(v, v));
         }
         (sx, sxx)
     };
-    stdev_of_sums(sx, sxx, n, den, emin)
+    stdev_of_sums(sx, sxx, n, den, emin as i32 - 1075)
 }
 
-/// Σv and Σv² of a series' aligned values (`x = v · 2^emin`), exactly, in
-/// one pass after the exponent pass, for the case shared by a mean and a
-/// standard deviation of the same series: non-negative normal values whose
-/// exponents lie within 2^10 of each other, n < 2^20, and magnitudes far
-/// from overflow (so `fsum` of the series cannot raise and its result is
-/// the integer Σv rounded once, see `fsum_fixed_point`). `Some((0, 0, 0))`
-/// when all values are zero.
-pub(super) fn narrow_sums(xs: &[f64]) -> Option<(u128, U256, i32)> {
-    if xs.len() >= 1 << 20 {
-        return None;
-    }
-    let (mut emin, mut emax) = (u32::MAX, 0u32);
-    for &x in xs {
-        let bits = x.to_bits();
-        if bits << 1 == 0 {
-            continue;
-        }
-        if bits >> 63 == 1 {
-            return None;
-        }
-        let e = (bits >> 52) as u32;
-        emin = emin.min(e);
-        emax = emax.max(e);
-    }
-    if emin == u32::MAX {
-        return Some((0, U256::ZERO, 0));
-    }
-    if emin < 53 || emax > 1900 || emax - emin > 10 {
-        return None;
-    }
+/// Σv and Σv² of a series' non-negative normal values aligned to its
+/// smallest unit exponent `emin` (`x = v · 2^(emin − 1075)`), when the
+/// exponents lie within 2^10 of each other (the usual case): every v is
+/// below 2^64, so Σv fits a u128 and Σv² (below 2^148) a u128 plus a
+/// carry word. Normal only (callers check `emin > 0`): the mantissa's
+/// implicit bit is set without a test per value.
+fn narrow_loop(xs: &[f64], emin: u32) -> (u128, U256) {
     let (mut sx, mut lo, mut hi) = (0u128, 0u128, 0u64);
     for &x in xs {
         let bits = x.to_bits();
@@ -238,11 +196,32 @@ pub(super) fn narrow_sums(xs: &[f64]) -> Option<(u128, U256, i32)> {
         lo = s;
         hi += u64::from(carry);
     }
-    Some((
-        sx,
-        U256([lo as u64, (lo >> 64) as u64, hi, 0]),
-        emin as i32 - 1075,
-    ))
+    (sx, U256([lo as u64, (lo >> 64) as u64, hi, 0]))
+}
+
+/// Σv and Σv² of a series' aligned values with its exponent, exactly, for
+/// the case shared by a mean and a standard deviation of the same series:
+/// non-negative normal values whose exponents lie within 2^10 of each
+/// other, n < 2^20, and magnitudes far from overflow (so `fsum` of the
+/// series cannot raise and its result is the integer Σv rounded once, see
+/// `fsum_fixed_point`). `Some((0, 0, 0))` when all values are zero.
+pub(super) fn narrow_sums(xs: &[f64]) -> Option<(u128, U256, i32)> {
+    if xs.len() >= 1 << 20 {
+        return None;
+    }
+    let Some(super::Spread {
+        emin,
+        emax,
+        negative,
+    }) = super::spread(xs)
+    else {
+        return Some((0, U256::ZERO, 0));
+    };
+    if negative || emin < 53 || emax > 1900 || emax - emin > 10 {
+        return None;
+    }
+    let (sx, sxx) = narrow_loop(xs, emin);
+    Some((sx, sxx, emin as i32 - 1075))
 }
 
 /// The correctly rounded `sqrt((n·sxx − sx²) / den) · 2^emin`; `None` when
@@ -328,24 +307,31 @@ mod tests {
     #[test]
     fn fast_path_equals_big_integer_path() {
         let mut st = 0x9E37_79B9_7F4A_7C15u64;
-        let mut fast = 0;
-        for case in 0..20_000 {
+        let (mut fast, mut fast_subnormal) = (0, 0);
+        // Four kinds of series 20,000 times, and a fifth with subnormals.
+        for case in 0..25_000 {
             let n = 2 + (rng(&mut st) % 40) as usize;
             let xs: Vec<f64> = (0..n)
                 .map(|_| {
                     let r = rng(&mut st);
-                    match case % 4 {
+                    match case % 5 {
                         // recorder-style microsecond timestamps differences
                         0 => (r % 1_500_000) as f64 / 1e6,
                         1 => (r % 7) as f64,
                         2 => f64::from_bits(0x3F00_0000_0000_0000 + (r % (1u64 << 58))),
-                        _ => ((r % 1000) as f64 / 1e6) * if r & 1 == 0 { 1.0 } else { 1000.0 },
+                        3 => ((r % 1000) as f64 / 1e6) * if r & 1 == 0 { 1.0 } else { 1000.0 },
+                        // subnormals (field 0) among the smallest normals
+                        _ => f64::from_bits(((r % 40) << 52) | (r >> 12)),
                     }
                 })
                 .collect();
             for den in [(n * n) as u64, (n * (n - 1)) as u64] {
                 if let Some(v) = exact_stdev_u256(&xs, den) {
-                    fast += 1;
+                    if case % 5 == 4 {
+                        fast_subnormal += usize::from(xs.iter().any(|x| !x.is_normal()));
+                    } else {
+                        fast += 1;
+                    }
                     assert_eq!(
                         v.to_bits(),
                         super::super::exact_stdev_big(&xs, den).to_bits(),
@@ -355,5 +341,9 @@ mod tests {
             }
         }
         assert!(fast > 30_000, "fast path taken only {fast} times");
+        assert!(
+            fast_subnormal > 100,
+            "fast path with subnormals taken only {fast_subnormal} times"
+        );
     }
 }

@@ -256,8 +256,8 @@ pub(crate) fn cognitive_load(ctx: &SessionContext<'_>, p: Profile) -> R {
         sum += clip01(errored as f64 / n as f64);
         k += 1;
     }
-    // Computed once (it was twice): both uses read the same value, and
-    // it is evaluated on every path that reaches here either way.
+    // One evaluation serves both uses: every path that reaches here
+    // evaluates it, so no error comes earlier or later than the reference's.
     let pace = pace_cv(ctx)?;
     if k == 0 && pace.is_none() {
         return Ok(None);

@@ -401,6 +401,13 @@ impl EventBuf {
         self.wide.room_for(bound)
     }
 
+    /// The open byte chunk with room for `bound` more bytes, for an
+    /// all-ASCII output text (then [`commit_ascii_output`](Self::commit_ascii_output)).
+    #[inline]
+    pub(crate) fn bytes_for(&mut self, bound: usize) -> &mut Vec<u8> {
+        self.bytes.room_for(bound)
+    }
+
     /// Both open chunks, each with room for `bound` more elements: an
     /// output text is decoded onto the byte one while it stays ASCII, and
     /// onto the `u32` one otherwise.

@@ -292,10 +292,22 @@ fn scan_event<const STRICT: bool>(
     ))
 }
 
+/// A string body from `b[i..]` (just past its opening quote) decoded onto
+/// `out` exactly as [`fast_event_strict`] decodes `d`, for a caller that
+/// has matched the line up to `d` itself; returns the index just past the
+/// closing quote. `None`: refused (what `out` holds past its old length is
+/// then garbage, to be truncated).
+#[inline]
+pub(super) fn string_body_into<S: TextSink>(b: &[u8], i: usize, out: &mut S) -> Option<usize> {
+    let mut p = Scanner { b, i };
+    p.string_decoded(out)?;
+    Some(p.i)
+}
+
 /// What [`Scanner::string_decoded`] decodes a string body onto: code
 /// points, or the bytes of an all-ASCII text (which refuse any code point
 /// >= 0x80, see [`crate::event::TextRef`]).
-trait TextSink {
+pub(super) trait TextSink {
     /// Whether code points >= 0x80 can be held.
     const NON_ASCII: bool;
     fn filled(&self) -> usize;

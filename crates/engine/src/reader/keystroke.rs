@@ -1,27 +1,29 @@
 //! The commonest line of a day-shard, read without the general scanner: a
-//! keystroke or its echo, of a session whose sid the caller has already
-//! matched (the previous line's, or a known plain sid).
+//! keystroke, its echo or an output, of a session whose sid the caller has
+//! already matched (the previous line's, or a known plain sid).
 //!
-//! Two lines in three are such a line (`{"sid":"…","t":68.760501,"ch":"i",
-//! "d":"c"}`): the recorder's exact shape, a short `t` and a `d` of a few
-//! bytes. The strict scanner ([`super::line::fast_event_strict_into`])
-//! reads them right, but through its general machinery (SWAR runs sized for
-//! long outputs, a room guard per code point, two `Option` layers per
-//! token); here a fixed window past the sid is read by word loads at
-//! offsets: the fixed runs as word compares, `t` by SWAR, a plain `d` in one
-//! word (escapes byte by byte into a small array). Anything else — a longer
-//! `d`, a surrogate escape, a raw control or non-ASCII byte, a sign or an
-//! exponent in `t` — is refused before anything is written, and the caller
-//! reads the line the strict way. What this accepts, the strict path
-//! accepts with the same event (the property test below holds it to that).
+//! Every line of the recorder's exact shape (`{"sid":"…","t":68.760501,
+//! "ch":"i","d":"c"}`) has its fixed runs, `t` and `ch` read here from a
+//! fixed window past the sid by word loads at offsets: the fixed runs as
+//! word compares, `t` by SWAR. A `d` of a few bytes (two lines in three)
+//! is then read in one word (escapes byte by byte into a small array);
+//! a longer one (an output, a paste) by the strict path's string decoder,
+//! from where this path stopped, so the line is not matched a second time.
+//! Anything else — a sign or an exponent in `t`, a non-ASCII output (the
+//! strict path chooses its storage), a text larger than the open chunk's
+//! room, a line that goes on after `}` — is refused with `buf` as it was,
+//! and the caller reads the line the strict way. What this accepts, the
+//! strict path accepts with the same event (the property test below holds
+//! it to that).
 
 use super::json::{
-    eight_digits, hex4, non_digit_bytes, special_bytes, HIGH, LOW, POW10, POW10_U64, SIMPLE_ESCAPE,
+    eight_digits, hex4, non_digit_bytes, special_bytes, string_body_into, HIGH, LOW, POW10,
+    POW10_U64, SIMPLE_ESCAPE,
 };
 use crate::event::{EventBuf, EventKind};
 
-/// Longest `d` this path takes, in code points (a keystroke, an echo, a
-/// key's escape sequence). Longer texts are the SWAR scanner's job.
+/// Longest `d` read into the small array, in code points (a keystroke, an
+/// echo, a key's escape sequence). Longer texts go to the string decoder.
 const MAX_TEXT: usize = 16;
 
 /// Bytes read at once from the sid's closing quote: the fixed runs, `t`
@@ -83,10 +85,6 @@ pub(crate) fn keystroke_into(
     // output, a paste) are the strict path's.
     let z = word(win, s)?;
     let m = special_bytes(z) | (z & HIGH);
-    if m == 0 {
-        return None;
-    }
-    let plain = (m.trailing_zeros() / 8) as usize;
     let rest = &shard[q..];
     // The closing quote at `close`, then `}` and the end of the line.
     let line_ends = |close: usize| {
@@ -94,31 +92,94 @@ pub(crate) fn keystroke_into(
             && matches!(rest.get(close + 2), None | Some(b'\n' | b'\r'))
             && content_end.is_none_or(|e| e == q + close + 2)
     };
-    match win[s + plain] {
-        b'"' => {
-            let close = s + plain;
-            if !line_ends(close) {
-                return None;
+    if m != 0 {
+        let plain = (m.trailing_zeros() / 8) as usize;
+        match win[s + plain] {
+            b'"' => {
+                let close = s + plain;
+                if !line_ends(close) {
+                    return None;
+                }
+                let out = buf.text_for(plain);
+                let start = out.len();
+                out.extend(win[s..close].iter().map(|&c| u32::from(c)));
+                buf.commit(t, kind, start);
+                return Some(q + close + 2);
             }
-            let out = buf.text_for(plain);
-            let start = out.len();
-            out.extend(win[s..close].iter().map(|&c| u32::from(c)));
-            buf.commit(t, kind, start);
-            Some(q + close + 2)
-        }
-        b'\\' => {
-            let mut text = [0u32; MAX_TEXT];
-            let (n, close) = text_with_escapes(rest, s, &mut text)?;
-            if !line_ends(close) {
-                return None;
+            b'\\' => {
+                let mut text = [0u32; MAX_TEXT];
+                if let Some((n, close)) = text_with_escapes(rest, s, &mut text) {
+                    if !line_ends(close) {
+                        return None;
+                    }
+                    let out = buf.text_for(n);
+                    let start = out.len();
+                    out.extend_from_slice(&text[..n]);
+                    buf.commit(t, kind, start);
+                    return Some(q + close + 2);
+                }
             }
-            let out = buf.text_for(n);
-            let start = out.len();
-            out.extend_from_slice(&text[..n]);
-            buf.commit(t, kind, start);
-            Some(q + close + 2)
+            _ => {}
         }
-        _ => None,
+    }
+    // Anything longer (an output, a paste) or less plain: the line is
+    // matched up to `d` already, so `d` is decoded here the strict path's
+    // way instead of the strict path matching the whole line again. `end`
+    // is past the closing quote, so the `}` is at `end`.
+    let end = long_text_into(shard, q + s, t, kind, buf, |end| line_ends(end - q - 1))?;
+    Some(end + 1)
+}
+
+/// Room ensured in the open chunk before a long `d` is decoded here; a
+/// text that does not fit is refused (the strict path then sizes the room
+/// from its line).
+const LONG_TEXT_ROOM: usize = 512;
+
+/// A `d` of eight plain bytes or more, from `shard[at..]` (past its opening
+/// quote), decoded and committed as the strict path would: an output onto
+/// the byte chunk when it is all ASCII, an input onto the `u32` one.
+/// Returns the index past the closing quote, once `line_ends` accepted it;
+/// `None` (nothing committed) for a non-ASCII output, a text larger than
+/// the open chunk's room, or a line that goes on, which the strict path
+/// decides.
+#[inline]
+fn long_text_into(
+    shard: &[u8],
+    at: usize,
+    t: f64,
+    kind: EventKind,
+    buf: &mut EventBuf,
+    line_ends: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    match kind {
+        EventKind::Output => {
+            let out = buf.bytes_for(LONG_TEXT_ROOM);
+            let start = out.len();
+            match string_body_into(shard, at, out).filter(|&end| line_ends(end)) {
+                Some(end) => {
+                    buf.commit_ascii_output(t, start);
+                    Some(end)
+                }
+                None => {
+                    out.truncate(start);
+                    None
+                }
+            }
+        }
+        EventKind::Input => {
+            let out = buf.text_for(LONG_TEXT_ROOM);
+            let start = out.len();
+            match string_body_into(shard, at, out).filter(|&end| line_ends(end)) {
+                Some(end) => {
+                    buf.commit(t, kind, start);
+                    Some(end)
+                }
+                None => {
+                    out.truncate(start);
+                    None
+                }
+            }
+        }
     }
 }
 
@@ -276,11 +337,8 @@ mod tests {
             line("1.12345678", "i", "a", "\n"),
             line("1.5", "i", "a", ""),
             line("1.5", "r", "a", "\n"),
-            line("1.5", "i", "\\ud83d\\ude00", "\n"),
-            line("1.5", "i", "\\ud800", "\n"),
             line("1.5", "i", "\\x41", "\n"),
             line("1.5", "i", "\\u12G4", "\n"),
-            line("1.5", "i", "\u{e9}", "\n"),
             line("1.5", "i", "\t", "\n"),
             line("1.5", "i", "a", " \n"),
             line("1.5", "i", "a", ",\"x\":1}\n"),
@@ -288,13 +346,54 @@ mod tests {
         ] {
             assert_eq!(check(&l), None, "{:?}", String::from_utf8_lossy(&l));
         }
-        // Sixteen code points are taken, seventeen are not; eight plain
-        // bytes are an output's start, left to the strict path.
+        // Surrogate escapes, paired or not, and raw non-ASCII input: the
+        // strict path's decoding, done here.
+        let r = check(&line("1.5", "i", "\\ud83d\\ude00", "\n")).expect("taken");
+        assert_eq!(r.3, vec![0x1F600]);
+        let r = check(&line("1.5", "i", "\\ud800", "\n")).expect("taken");
+        assert_eq!(r.3, vec![0xD800]);
+        let r = check(&line("1.5", "i", "\u{e9}", "\n")).expect("taken");
+        assert_eq!(r.3, vec![0xE9]);
+        // Sixteen code points after an early escape are read into a small
+        // array, seventeen the long way: both taken.
         let r = check(&line("1.5", "i", &"\\r".repeat(16), "\n")).expect("taken");
         assert_eq!(r.3, vec![0x0D; 16]);
-        assert_eq!(check(&line("1.5", "i", &"\\r".repeat(17), "\n")), None);
-        assert_eq!(check(&line("1.5", "i", "aaaaaaaa", "\n")), None);
+        let r = check(&line("1.5", "i", &"\\r".repeat(17), "\n")).expect("taken");
+        assert_eq!(r.3, vec![0x0D; 17]);
         assert!(check(&line("1.5", "i", "aaaaaaa", "\n")).is_some());
+        // Eight plain bytes or more: decoded here the strict path's way,
+        // escapes and raw non-ASCII input included; a non-ASCII output is
+        // left to it (it decides between bytes and code points).
+        let r = check(&line("1.5", "i", "aaaaaaaa", "\n")).expect("taken");
+        assert_eq!(r.3, vec![u32::from(b'a'); 8]);
+        let r = check(&line("1.5", "i", "ls -la /tmp\\n\\u00e9", "\n")).expect("taken");
+        assert_eq!(r.3.last(), Some(&0xE9));
+        let r = check(&line("1.5", "i", "paste me \\ud83d\\ude00 \u{e9}", "\n")).expect("taken");
+        assert_eq!(r.3[r.3.len() - 3..], [0x1F600, 0x20, 0xE9]);
+        assert_eq!(check(&line("1.5", "o", "total 8\\r\\n\u{e9}", "\n")), None);
+        assert_eq!(check(&line("1.5", "o", "total 8\\r\\n\t", "\n")), None);
+        let r = check(&line("1.5", "o", "total 8\\r\\n\\u001b[0m", "\n")).expect("taken");
+        assert_eq!(r.3.len(), 13);
+        assert_eq!(
+            check(&line("1.5", "o", "total 8\\r\\n\\u001b[0m", " \n")),
+            None
+        );
+        assert_eq!(check(&line("1.5", "o", "total 8\\r\\n\\u12", "\n")), None);
+        // A long ASCII output is held as bytes, as the strict path holds it.
+        let l = line("1.5", "o", "total 80 KiB\\r\\n", "\n");
+        let mut shard = l.clone();
+        shard.extend_from_slice(NEXT.as_bytes());
+        let mut buf = EventBuf::new();
+        keystroke_into(&shard, 8 + SID.len(), None, &mut buf).expect("taken");
+        assert!(buf.held_as_bytes(0));
+        // Longer than the open chunk's room: left to the strict path,
+        // nothing written.
+        let long = "x".repeat(LONG_TEXT_ROOM * 3);
+        let l = line("1.5", "o", &long, "\n");
+        let mut buf = EventBuf::new();
+        assert_eq!(keystroke_into(&l, 8 + SID.len(), None, &mut buf), None);
+        assert_eq!((buf.len(), buf.text_len()), (0, 0));
+        assert!(by_strict(&l, SID.len()).is_some());
         // A line cut anywhere is refused, never read past.
         let full = line("68.760501", "i", "\\u007f", "");
         for cut in 0..full.len() {
@@ -308,6 +407,7 @@ mod tests {
     fn piece() -> impl Strategy<Value = String> {
         prop_oneof![
             "[ -~]{0,3}",
+            "[ -~]{8,12}",
             Just("\\".to_string()),
             Just("\"".to_string()),
             "\\\\[\"\\\\/bfnrtux]",

@@ -4,7 +4,7 @@ use super::{emit, Emitted};
 use crate::context::SessionContext;
 use crate::lexicon::{CLEANUP_TOKENS, INTENT_SETS, OPSEC_HISTORY_TOKENS};
 use crate::profile::Profile;
-use crate::stats::{median, py_max, StatsError};
+use crate::stats::{median_in_place, py_max, StatsError};
 use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
@@ -19,8 +19,23 @@ pub(crate) fn objective(ctx: &SessionContext<'_>, p: Profile) -> R {
     // (label index, count) in first-seen order.
     let mut counts: Vec<(usize, usize)> = Vec::new();
     let mut classified = 0usize;
+    // A token's intent depends on the token alone: looked up once per
+    // distinct first token (the five sets' scans per command were 2 % of
+    // the pipeline).
+    let mut intent_of: Vec<Option<Option<usize>>> = vec![None; ctx.tokens.len()];
     for i in 0..n {
-        let Some(k) = INTENT_SETS.iter().position(|(_, set)| ctx.token_in(i, set)) else {
+        let id = ctx.commands[i].token_id;
+        let intent = match intent_of.get(id).copied().flatten() {
+            Some(k) => k,
+            None => {
+                let k = INTENT_SETS.iter().position(|(_, set)| ctx.token_in(i, set));
+                if let Some(slot) = intent_of.get_mut(id) {
+                    *slot = Some(k);
+                }
+                k
+            }
+        };
+        let Some(k) = intent else {
             continue;
         };
         classified += 1;
@@ -133,8 +148,8 @@ pub(crate) fn multi_actor_indicators(ctx: &SessionContext<'_>, p: Profile) -> R 
     {
         return emit("solo", conf);
     }
-    let a = median(&pa);
-    let b = median(&pb);
+    let a = median_in_place(&mut pa);
+    let b = median_in_place(&mut pb);
     let den = py_max(a, b);
     let conf = if p == Profile::Behave014 && den > 0.0 {
         // D-CONF rule 2 on the half-to-half typing-speed change.

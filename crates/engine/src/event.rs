@@ -206,7 +206,7 @@ impl<T: Copy> Chunks<T> {
     #[cold]
     fn open_new(&mut self, bound: usize) {
         let next = match self.open.capacity() {
-            0 => FIRST_CHUNK,
+            0 => FIRST_CHUNK_BYTES / std::mem::size_of::<T>().max(1),
             c => (c * 2).min(MAX_CHUNK),
         };
         let fresh = Vec::with_capacity(next.max(bound));
@@ -331,10 +331,14 @@ impl<I: Iterator> Iterator for Counted<I> {
 
 impl<I: Iterator> ExactSizeIterator for Counted<I> {}
 
-/// Capacity of a session's first chunk, in elements, and the largest a
-/// later chunk grows to by doubling (an event longer than that gets a chunk
-/// of its own size).
-const FIRST_CHUNK: usize = 1 << 10;
+/// Size of a session's first chunk, in bytes, whatever its element type:
+/// an interactive session's outputs take tens of kilobytes, and each
+/// doubling from a smaller first chunk was a malloc that searched the free
+/// lists of the sessions extracted before (16 KiB instead of 1 Ki elements:
+/// −2 % instructions, docs/BENCHMARKS.md, twelfth pass).
+const FIRST_CHUNK_BYTES: usize = 16 << 10;
+/// The largest a later chunk grows to by doubling, in elements (an event
+/// longer than that gets a chunk of its own size).
 const MAX_CHUNK: usize = 1 << 18;
 
 impl EventBuf {

@@ -386,9 +386,9 @@ mod tests {
         let mut buf = EventBuf::new();
         keystroke_into(&shard, 8 + SID.len(), None, &mut buf).expect("taken");
         assert!(buf.held_as_bytes(0));
-        // Longer than the open chunk's room: left to the strict path,
-        // nothing written.
-        let long = "x".repeat(LONG_TEXT_ROOM * 3);
+        // Longer than the open chunk's room (a first chunk is 16 KiB):
+        // left to the strict path, nothing written.
+        let long = "x".repeat((64 << 10) + LONG_TEXT_ROOM);
         let l = line("1.5", "o", &long, "\n");
         let mut buf = EventBuf::new();
         assert_eq!(keystroke_into(&l, 8 + SID.len(), None, &mut buf), None);

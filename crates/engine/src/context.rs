@@ -16,6 +16,7 @@ use crate::honest::SessionKey;
 use crate::input_units::Unit;
 use crate::line_editing::EditingEvidence;
 use crate::profile::Profile;
+use crate::ragged::Ragged;
 use crate::stats::{clip0, mean_and_cv, StatsError};
 use crate::text::{self, contains_ascii, is_py_space, is_py_word};
 use crate::thresholds::*;
@@ -188,7 +189,7 @@ pub(crate) struct SessionContext<'a> {
     #[allow(dead_code)]
     pub(crate) iats: Vec<f64>,
     pub(crate) paste_event_count: usize,
-    pub(crate) typing_bursts: Vec<Vec<f64>>,
+    pub(crate) typing_bursts: Ragged,
     /// Population CVs of the typing bursts with a positive mean, in burst
     /// order (read by keystroke_cadence and motor_stability; computed once).
     pub(crate) burst_cvs: Result<Vec<f64>, StatsError>,
@@ -200,7 +201,7 @@ pub(crate) struct SessionContext<'a> {
     pub(crate) tokens: Tokens,
     pub(crate) prompt_classes: Vec<PromptClass>,
     pub(crate) inter_cmd_iats: Vec<f64>,
-    pub(crate) intra_command_iats: Vec<Vec<f64>>,
+    pub(crate) intra_command_iats: Ragged,
     pub(crate) unigrams: [u64; 26],
     /// Capped typed bigrams, `(first*26 + second, count)` in insertion
     /// order as the reference's dict after the top-N cut.
@@ -314,7 +315,7 @@ impl<'a> SessionContext<'a> {
             tokens: Tokens::default(),
             prompt_classes: Vec::new(),
             inter_cmd_iats: Vec::new(),
-            intra_command_iats: Vec::new(),
+            intra_command_iats: Ragged::default(),
             unigrams: [0; 26],
             bigrams: Vec::new(),
             typed_letter_count: 0,
@@ -616,7 +617,7 @@ impl<'a> SessionContext<'a> {
     fn per_command_iats(&mut self) {
         let index = TimeIndex::new(self.inputs.iter().map(|e| e.t));
         let mut picked: Vec<u32> = Vec::new();
-        let mut out = Vec::with_capacity(self.commands.len());
+        let mut out = Ragged::with_capacity(self.commands.len(), self.inputs.len());
         for cmd in &self.commands {
             let (start, end) = (cmd.start_ts, cmd.end_ts);
             // The times of the inputs in `[start, end)`, in input order.
@@ -641,14 +642,13 @@ impl<'a> SessionContext<'a> {
                     }
                 }
             };
-            let mut v = Vec::with_capacity(times.size_hint().0.saturating_sub(1));
             if let Some(mut prev) = times.next() {
                 for t in times {
-                    v.push(clip0(t - prev));
+                    out.push(clip0(t - prev));
                     prev = t;
                 }
             }
-            out.push(v);
+            out.end_run();
         }
         self.intra_command_iats = out;
     }
@@ -959,7 +959,7 @@ fn is_sorted(mut ts: impl Iterator<Item = f64>) -> bool {
 }
 
 /// Population CVs of the bursts whose mean is positive (§5.3, §5.5).
-fn burst_cvs(bursts: &[Vec<f64>]) -> Result<Vec<f64>, StatsError> {
+fn burst_cvs(bursts: &Ragged) -> Result<Vec<f64>, StatsError> {
     let mut cvs = Vec::with_capacity(bursts.len());
     for b in bursts {
         if let (_, Some(cv)) = mean_and_cv(b, true, |m| m > 0.0)? {
@@ -972,12 +972,12 @@ fn burst_cvs(bursts: &[Vec<f64>]) -> Result<Vec<f64>, StatsError> {
 /// §3.4: split at IATs > 1.50 s, keep runs of ≥ 3.
 /// A burst is a run of consecutive IATs, so it is copied out of `iats` in
 /// one go once its end is known (no per-IAT pushes into a growing vector).
-fn split_typing_bursts(iats: &[f64]) -> Vec<Vec<f64>> {
-    let mut out = Vec::new();
+fn split_typing_bursts(iats: &[f64]) -> Ragged {
+    let mut out = Ragged::with_capacity(0, iats.len());
     // NaN IATs are not `> 1.50`: they stay inside a run, as in the reference.
     for run in iats.split(|&x| x > IKI_THINK_MAX_S) {
         if run.len() >= TYPING_BURST_MIN_IATS {
-            out.push(run.to_vec());
+            out.push_run(run);
         }
     }
     out
@@ -1689,6 +1689,7 @@ mod tests {
     #[test]
     fn typing_bursts_split_and_filter() {
         let b = split_typing_bursts(&[0.1, 0.2, 0.3, 2.0, 0.1, 0.1, 1.6, 0.1, 0.1, 0.1, 0.1]);
-        assert_eq!(b, vec![vec![0.1, 0.2, 0.3], vec![0.1, 0.1, 0.1, 0.1]]);
+        let runs: Vec<&[f64]> = b.iter().collect();
+        assert_eq!(runs, vec![&[0.1, 0.2, 0.3][..], &[0.1, 0.1, 0.1, 0.1]]);
     }
 }

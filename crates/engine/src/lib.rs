@@ -19,6 +19,7 @@ pub mod line_editing;
 pub mod noecho;
 pub mod observation;
 pub mod profile;
+mod ragged;
 pub mod reader;
 pub mod registry;
 pub mod stats;

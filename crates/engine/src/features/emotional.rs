@@ -40,7 +40,7 @@ pub(crate) fn valence(ctx: &SessionContext<'_>, _p: Profile) -> R {
 
 /// §5.36
 pub(crate) fn arousal(ctx: &SessionContext<'_>, _p: Profile) -> R {
-    let bursts: Vec<&Vec<f64>> = ctx.typing_bursts.iter().filter(|b| b.len() >= 3).collect();
+    let bursts: Vec<&[f64]> = ctx.typing_bursts.iter().filter(|b| b.len() >= 3).collect();
     if bursts.is_empty() {
         return Ok(None);
     }

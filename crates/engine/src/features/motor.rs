@@ -93,13 +93,10 @@ pub(crate) fn keystroke_cadence(ctx: &SessionContext<'_>, p: Profile) -> R {
     let Some((v, c)) = out else {
         return Ok(None);
     };
-    let samples: usize = ctx.typing_bursts.iter().map(Vec::len).sum();
-    let cvs = ctx.burst_cvs.clone()?;
-    let edge = !cvs.is_empty()
-        && near_any(
-            median(&cvs),
-            &[CV_MACHINE_MAX, CV_STEADY_MAX, CV_BURSTY_MAX],
-        );
+    let samples = ctx.typing_bursts.values().len();
+    let cvs: &[f64] = ctx.burst_cvs.as_deref().map_err(|&e| e)?;
+    let edge =
+        !cvs.is_empty() && near_any(median(cvs), &[CV_MACHINE_MAX, CV_STEADY_MAX, CV_BURSTY_MAX]);
     Ok(Some((v, honest(c, samples, edge))))
 }
 
@@ -107,13 +104,12 @@ fn keystroke_cadence_ref(ctx: &SessionContext<'_>) -> R {
     if ctx.inputs.len() < MIN_INPUTS_FOR_CADENCE || ctx.typing_bursts.is_empty() {
         return Ok(None);
     }
-    let cvs = ctx.burst_cvs.clone()?;
+    let cvs: &[f64] = ctx.burst_cvs.as_deref().map_err(|&e| e)?;
     if cvs.is_empty() {
         return Ok(None);
     }
-    let cv = median(&cvs);
-    let flat: Vec<f64> = ctx.typing_bursts.iter().flatten().copied().collect();
-    let mean_iki = fmean(&flat)?;
+    let cv = median(cvs);
+    let mean_iki = fmean(ctx.typing_bursts.values())?;
     if mean_iki < IKI_MACHINE_MAX_S && cv < CV_MACHINE_MAX {
         emit("machine", 0.85)
     } else if cv < CV_STEADY_MAX {
@@ -342,7 +338,7 @@ impl DigraphGroups {
 pub(crate) fn digraph_simhash(ctx: &SessionContext<'_>, p: Profile) -> R {
     let behave = p == Profile::Behave014;
     // `(a << 32 | b, flight)`: one integer key per digraph.
-    let mut flights: Vec<(u64, f64)> = Vec::new();
+    let mut flights: Vec<(u64, f64)> = Vec::with_capacity(ctx.inputs.len());
     let mut prev: Option<(f64, u32)> = None;
     for ev in &ctx.inputs {
         if ev.data.len() != 1 || (behave && (ev.data[0] < 0x20 || ev.data[0] == 0x7F)) {
@@ -409,16 +405,16 @@ pub(crate) fn motor_stability(ctx: &SessionContext<'_>, p: Profile) -> R {
     let Some((v, c)) = out else {
         return Ok(None);
     };
-    let total: usize = ctx.typing_bursts.iter().map(Vec::len).sum();
+    let total = ctx.typing_bursts.values().len();
     let fast = ctx
         .typing_bursts
+        .values()
         .iter()
-        .flatten()
         .filter(|&&x| x < TREMOR_FAST_FLOOR_S)
         .count();
-    let cvs = ctx.burst_cvs.clone()?;
+    let cvs: &[f64] = ctx.burst_cvs.as_deref().map_err(|&e| e)?;
     let edge = near_any(fast as f64 / total.max(1) as f64, &[TREMOR_RATE_MIN])
-        || (v != "tremor" && !cvs.is_empty() && near_any(median(&cvs), &[CV_STEADY_MAX]));
+        || (v != "tremor" && !cvs.is_empty() && near_any(median(cvs), &[CV_STEADY_MAX]));
     Ok(Some((v, honest(c, total, edge))))
 }
 
@@ -426,21 +422,21 @@ fn motor_stability_ref(ctx: &SessionContext<'_>) -> R {
     if ctx.typing_bursts.is_empty() {
         return Ok(None);
     }
-    let total: usize = ctx.typing_bursts.iter().map(Vec::len).sum();
+    let total = ctx.typing_bursts.values().len();
     if total < TREMOR_MIN_IATS {
         return Ok(None);
     }
     let fast = ctx
         .typing_bursts
+        .values()
         .iter()
-        .flatten()
         .filter(|&&x| x < TREMOR_FAST_FLOOR_S)
         .count();
     if fast as f64 / total as f64 >= TREMOR_RATE_MIN {
         return emit("tremor", 0.65);
     }
-    let cvs = ctx.burst_cvs.clone()?;
-    let cv = if cvs.is_empty() { 0.0 } else { median(&cvs) };
+    let cvs: &[f64] = ctx.burst_cvs.as_deref().map_err(|&e| e)?;
+    let cv = if cvs.is_empty() { 0.0 } else { median(cvs) };
     if cv < CV_STEADY_MAX {
         emit("steady", 0.70)
     } else {

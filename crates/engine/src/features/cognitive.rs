@@ -8,7 +8,7 @@ use crate::context::{Fnv, SessionContext};
 use crate::honest::{honest, near_any};
 use crate::lexicon::HELP_TOKENS;
 use crate::profile::Profile;
-use crate::stats::{correlation, mean_and_cv, median, median_in_place, Correlation, StatsError};
+use crate::stats::{correlation, mean_and_cv, median, Correlation, StatsError};
 use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
@@ -422,8 +422,8 @@ pub(crate) fn frustration_typing(ctx: &SessionContext<'_>, p: Profile) -> R {
     if post_err.is_empty() || post_ok.is_empty() {
         return Ok(None);
     }
-    let e = median_in_place(&mut post_err);
-    let o = median_in_place(&mut post_ok);
+    let e = median(&post_err);
+    let o = median(&post_ok);
     if o <= 0.0 {
         return Ok(None);
     }

@@ -4,7 +4,7 @@
 use super::{emit, Emitted};
 use crate::context::SessionContext;
 use crate::profile::Profile;
-use crate::stats::{median, median_in_place, py_max, py_min, StatsError};
+use crate::stats::{median, py_max, py_min, StatsError};
 use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
@@ -92,8 +92,8 @@ pub(crate) fn stress_response(ctx: &SessionContext<'_>, p: Profile) -> R {
     let value = if post.is_empty() || base.is_empty() {
         "none"
     } else {
-        let mp = median_in_place(&mut post);
-        let mb = median_in_place(&mut base);
+        let mp = median(&post);
+        let mb = median(&base);
         if mb <= 0.0 {
             "none"
         } else if p == Profile::Behave014 {

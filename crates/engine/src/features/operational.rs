@@ -4,7 +4,7 @@ use super::{emit, Emitted};
 use crate::context::SessionContext;
 use crate::lexicon::{CLEANUP_TOKENS, INTENT_SETS, OPSEC_HISTORY_TOKENS};
 use crate::profile::Profile;
-use crate::stats::{median_in_place, py_max, StatsError};
+use crate::stats::{median, py_max, StatsError};
 use crate::thresholds::*;
 
 type R = Result<Emitted, StatsError>;
@@ -148,8 +148,8 @@ pub(crate) fn multi_actor_indicators(ctx: &SessionContext<'_>, p: Profile) -> R 
     {
         return emit("solo", conf);
     }
-    let a = median_in_place(&mut pa);
-    let b = median_in_place(&mut pb);
+    let a = median(&pa);
+    let b = median(&pb);
     let den = py_max(a, b);
     let conf = if p == Profile::Behave014 && den > 0.0 {
         // D-CONF rule 2 on the half-to-half typing-speed change.

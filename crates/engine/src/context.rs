@@ -495,6 +495,17 @@ impl<'a> SessionContext<'a> {
         });
     }
 
+    /// The first of [`crate::lexicon::INTENT_SETS`] holding command `i`'s
+    /// first token (as [`token_in`](Self::token_in) on each set in turn).
+    pub(crate) fn token_intent(&self, i: usize) -> Option<usize> {
+        match &self.behave {
+            None => crate::lexicon::intent_of(self.token(i)),
+            Some(_) => crate::lexicon::INTENT_SETS
+                .iter()
+                .position(|(_, set)| self.token_in(i, set)),
+        }
+    }
+
     /// Is command `i`'s first token one of the ASCII words? (Keyed digests
     /// in `behave-0.1.4`, raw code points in `decnet-1.2`.)
     pub(crate) fn token_in(&self, i: usize, set: &[&str]) -> bool {

@@ -94,6 +94,57 @@ pub fn token_in(token: &[u32], set: &[&str]) -> bool {
         .any(|w| w.len() == token.len() && w.bytes().zip(token).all(|(b, &c)| u32::from(b) == c))
 }
 
+/// The first of [`INTENT_SETS`] (in precedence order) holding the
+/// code-point token: what scanning the sets in order with [`token_in`]
+/// gives, by one binary search over every intent word (the scans were most
+/// of `operational.objective`'s cost).
+pub fn intent_of(token: &[u32]) -> Option<usize> {
+    let key = word_key(token.iter().copied(), token.len())?;
+    let words = intent_words();
+    words
+        .binary_search_by_key(&key, |&(k, _)| k)
+        .ok()
+        .map(|at| words[at].1)
+}
+
+/// Longest word [`word_key`] packs (no intent word is longer).
+const WORD_KEY_MAX: usize = 15;
+
+/// A word of at most [`WORD_KEY_MAX`] ASCII code points as one integer:
+/// its bytes and, in the top byte, its length (so a trailing NUL is not
+/// padding). `None` for anything longer or not ASCII, which no set holds.
+fn word_key(word: impl Iterator<Item = u32>, len: usize) -> Option<u128> {
+    if len > WORD_KEY_MAX {
+        return None;
+    }
+    let mut key = (len as u128) << 120;
+    for (k, c) in word.enumerate() {
+        let b = u8::try_from(c).ok().filter(u8::is_ascii)?;
+        key |= u128::from(b) << (8 * k);
+    }
+    Some(key)
+}
+
+/// Every intent word's key with its set, sorted by key; a word in two sets
+/// keeps the first.
+fn intent_words() -> &'static [(u128, usize)] {
+    static WORDS: std::sync::LazyLock<Vec<(u128, usize)>> = std::sync::LazyLock::new(|| {
+        let mut v: Vec<(u128, usize)> = Vec::new();
+        for (k, (_, set)) in INTENT_SETS.iter().enumerate() {
+            for w in set.iter() {
+                if let Some(key) = word_key(w.bytes().map(u32::from), w.len()) {
+                    v.push((key, k));
+                }
+            }
+        }
+        // Stable: among equal keys the earlier set stays first.
+        v.sort_by_key(|&(key, _)| key);
+        v.dedup_by_key(|&mut (key, _)| key);
+        v
+    });
+    &WORDS
+}
+
 /// Which lexicon a word suffix (lowercase ASCII bytes) belongs to, in the
 /// reference's check order: obscenity, then positive, then negative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +191,48 @@ pub fn match_suffix(word: &[u8]) -> Option<Lexeme> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The binary search gives what scanning the sets in order gives, for
+    /// every set word, its neighbours and some tokens no set holds.
+    #[test]
+    fn intent_of_equals_the_ordered_scan() {
+        let scan = |t: &[u32]| INTENT_SETS.iter().position(|(_, set)| token_in(t, set));
+        let cp = |s: &str| s.chars().map(u32::from).collect::<Vec<u32>>();
+        let mut tokens: Vec<Vec<u32>> = Vec::new();
+        for (_, set) in INTENT_SETS.iter() {
+            for w in set.iter() {
+                let t = cp(w);
+                tokens.push(t.clone());
+                tokens.push(t[..t.len() - 1].to_vec());
+                let mut longer = t.clone();
+                longer.push(0);
+                tokens.push(longer);
+                let mut upper = t.clone();
+                upper[0] ^= 0x20;
+                tokens.push(upper);
+                let mut wide = t.clone();
+                wide[0] += 0x100;
+                tokens.push(wide);
+            }
+        }
+        for w in [
+            "",
+            "ls",
+            "r",
+            "rmm",
+            "authorized_keys_",
+            "\u{e9}",
+            "xxxxxxxxxxxxxxxxxxxxxxxx",
+        ] {
+            tokens.push(cp(w));
+        }
+        for t in &tokens {
+            assert_eq!(intent_of(t), scan(t), "{t:?}");
+        }
+        assert!(INTENT_SETS
+            .iter()
+            .all(|(_, set)| set.iter().all(|w| w.len() <= WORD_KEY_MAX && w.is_ascii())));
+    }
 
     #[test]
     fn longest_suffix_wins_once() {

@@ -20,15 +20,15 @@ pub(crate) fn objective(ctx: &SessionContext<'_>, p: Profile) -> R {
     let mut counts: Vec<(usize, usize)> = Vec::new();
     let mut classified = 0usize;
     // A token's intent depends on the token alone: looked up once per
-    // distinct first token (the five sets' scans per command were 2 % of
-    // the pipeline).
+    // distinct first token (in `behave-0.1.4` each lookup scans the sets'
+    // keyed digests).
     let mut intent_of: Vec<Option<Option<usize>>> = vec![None; ctx.tokens.len()];
     for i in 0..n {
         let id = ctx.commands[i].token_id;
         let intent = match intent_of.get(id).copied().flatten() {
             Some(k) => k,
             None => {
-                let k = INTENT_SETS.iter().position(|(_, set)| ctx.token_in(i, set));
+                let k = ctx.token_intent(i);
                 if let Some(slot) = intent_of.get_mut(id) {
                     *slot = Some(k);
                 }

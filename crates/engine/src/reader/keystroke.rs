@@ -82,7 +82,7 @@ pub(crate) fn keystroke_into(
     let s = c + 15;
     // `d`: up to 7 plain ASCII bytes and the closing quote in one word;
     // an escape within them, byte by byte; eight plain bytes or more (an
-    // output, a paste) are the strict path's.
+    // output, a paste) by the string decoder ([`long_text_into`]).
     let z = word(win, s)?;
     let m = special_bytes(z) | (z & HIGH);
     let rest = &shard[q..];
@@ -96,8 +96,13 @@ pub(crate) fn keystroke_into(
         let plain = (m.trailing_zeros() / 8) as usize;
         match win[s + plain] {
             b'"' => {
+                // `}` and the line's end are inside the window too (`s + 9
+                // < WINDOW`), so they are read from it.
                 let close = s + plain;
-                if !line_ends(close) {
+                if win[close + 1] != b'}'
+                    || !matches!(win[close + 2], b'\n' | b'\r')
+                    || content_end.is_some_and(|e| e != q + close + 2)
+                {
                     return None;
                 }
                 let out = buf.text_for(plain);

@@ -462,6 +462,32 @@ impl EventBuf {
         });
     }
 
+    /// Each event's view, in order, segment by segment (no flattened
+    /// iterator: a plain loop per segment).
+    #[inline]
+    pub(crate) fn for_each_ref<'s>(&'s self, mut f: impl FnMut(EventRef<'s>)) {
+        for seg in self
+            .events
+            .full
+            .iter()
+            .chain(std::iter::once(&self.events.open))
+        {
+            for p in seg {
+                f(self.view(p));
+            }
+        }
+    }
+
+    /// How many events are inputs.
+    pub(crate) fn input_count(&self) -> usize {
+        self.events
+            .full
+            .iter()
+            .chain(std::iter::once(&self.events.open))
+            .map(|seg| seg.iter().filter(|p| p.kind == EventKind::Input).count())
+            .sum()
+    }
+
     pub fn get(&self, i: usize) -> Option<EventRef<'_>> {
         self.events.get(i).map(|p| self.view(p))
     }
@@ -518,6 +544,13 @@ impl PartialEq for EventBuf {
 /// ([`Event`]s) or packed ([`EventBuf`], as the reader produces them).
 pub trait SessionEvents {
     fn event_refs(&self) -> Vec<EventRef<'_>>;
+
+    /// The reader's buffer itself, when that is what these events are: the
+    /// engine then reads it in place (see [`crate::extract_session_at`]).
+    #[doc(hidden)]
+    fn as_event_buf(&self) -> Option<&EventBuf> {
+        None
+    }
 }
 
 impl SessionEvents for [Event] {
@@ -533,6 +566,10 @@ impl SessionEvents for Vec<Event> {
 }
 
 impl SessionEvents for EventBuf {
+    fn as_event_buf(&self) -> Option<&EventBuf> {
+        Some(self)
+    }
+
     /// Segment by segment: each `extend` is over a slice of known length
     /// (collecting the flattened iterator took 0.7 % more instructions).
     fn event_refs(&self) -> Vec<EventRef<'_>> {

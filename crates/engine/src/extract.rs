@@ -41,7 +41,13 @@ pub fn extract_session_at<E: SessionEvents + ?Sized>(
     params: &ExtractParams<'_>,
     session_epoch: Option<f64>,
 ) -> Result<Vec<Observation>, EngineError> {
-    extract_refs_at(&events.event_refs(), params, session_epoch)
+    match (events.as_event_buf(), params.profile) {
+        (Some(buf), Profile::Decnet12) => {
+            let ctx = SessionContext::build_decnet_from_buf(buf)?;
+            extract_context(&ctx, params, session_epoch)
+        }
+        _ => extract_refs_at(&events.event_refs(), params, session_epoch),
+    }
 }
 
 /// [`extract_session_at`] on borrowed events.
@@ -54,6 +60,15 @@ pub fn extract_refs_at(
     // fails before anything else), and an empty `source` only fails when an
     // observation is constructed (so a session emitting nothing is `Ok`).
     let ctx = SessionContext::build(events, params.profile, params.sid)?;
+    extract_context(&ctx, params, session_epoch)
+}
+
+/// Every primitive of a built context (the rest of [`extract_refs_at`]).
+fn extract_context(
+    ctx: &SessionContext<'_>,
+    params: &ExtractParams<'_>,
+    session_epoch: Option<f64>,
+) -> Result<Vec<Observation>, EngineError> {
     let behave = params.profile == Profile::Behave014;
     // D-EMPTY: no operator input (after D-NOECHO) → no observations at all.
     if behave && ctx.inputs.is_empty() {
@@ -82,7 +97,7 @@ pub fn extract_refs_at(
         // A raise inside a primitive (non-finite statistics) fails the
         // whole session, as in the reference.
         let emitted =
-            f(&ctx, params.profile).map_err(|_| EngineError::StatisticsRaised { primitive })?;
+            f(ctx, params.profile).map_err(|_| EngineError::StatisticsRaised { primitive })?;
         if let Some((value, confidence)) = emitted {
             if params.source.is_empty() {
                 return Err(EngineError::EmptySource);
@@ -94,7 +109,7 @@ pub fn extract_refs_at(
         }
     }
     if behave {
-        behave_primitives(&ctx, epoch, &env, &mut out)?;
+        behave_primitives(ctx, epoch, &env, &mut out)?;
     }
     Ok(out)
 }

@@ -190,3 +190,59 @@ fn calibration_matches_reference() {
         check(&format!("calibration/{name}.jsonl"));
     }
 }
+
+/// `decnet-1.2` reads the reader's buffer in place (no vector of event
+/// views): the same observations, or the same error, as the slice path, on
+/// every corpus session.
+#[test]
+fn buffer_path_equals_slice_path() {
+    let dir = corpus_dir();
+    let mut shards: Vec<PathBuf> = ["vectors", "calibration", "hostile"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(dir.join(d)).ok())
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    shards.sort();
+    assert!(shards.len() >= 7, "corpus shards missing: {shards:?}");
+    let mut sessions = 0;
+    for shard in &shards {
+        let bytes = std::fs::read(shard).unwrap_or_else(|e| panic!("{}: {e}", shard.display()));
+        for s in group_sessions(&bytes) {
+            let sid = sid_string(&s.sid);
+            let params = ExtractParams {
+                sid: &sid,
+                evidence_ref: None,
+                source: DEFAULT_SOURCE,
+                profile: Profile::Decnet12,
+                now_ts: 0.0,
+            };
+            let strip = |r: Result<Vec<decnet_engine::Observation>, decnet_engine::EngineError>| {
+                r.map(|list| {
+                    list.into_iter()
+                        .map(|o| {
+                            (
+                                o.primitive.to_string(),
+                                o.value.to_string(),
+                                o.confidence.to_bits(),
+                                o.window_start_ts.to_bits(),
+                                o.window_end_ts.to_bits(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| e.to_string())
+            };
+            let by_buffer = strip(extract_session_at(&s.events, &params, None));
+            let by_slice = strip(decnet_engine::extract_refs_at(
+                &decnet_engine::SessionEvents::event_refs(&s.events),
+                &params,
+                None,
+            ));
+            assert_eq!(by_buffer, by_slice, "{} {sid}", shard.display());
+            sessions += 1;
+        }
+    }
+    assert!(sessions > 200, "{sessions} sessions");
+}

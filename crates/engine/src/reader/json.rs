@@ -315,6 +315,9 @@ pub(super) trait TextSink {
     fn room(&self) -> usize;
     /// A run of plain ASCII bytes.
     fn extend_plain(&mut self, run: &[u8]);
+    /// The first `n` of sixteen bytes, the first `n` plain ASCII (room
+    /// for all sixteen is there).
+    fn extend_plain_cut(&mut self, bytes: &[u8; 16], n: usize);
     fn push_ascii(&mut self, c: u8);
     /// `None` when the sink cannot hold `c`.
     fn push(&mut self, c: u32) -> Option<()>;
@@ -336,6 +339,10 @@ impl TextSink for Vec<u32> {
     #[inline(always)]
     fn extend_plain(&mut self, run: &[u8]) {
         self.extend(run.iter().map(|&c| u32::from(c)));
+    }
+    #[inline(always)]
+    fn extend_plain_cut(&mut self, bytes: &[u8; 16], n: usize) {
+        self.extend_plain(&bytes[..n]);
     }
     #[inline(always)]
     fn push_ascii(&mut self, c: u8) {
@@ -364,6 +371,12 @@ impl TextSink for Vec<u8> {
     #[inline(always)]
     fn extend_plain(&mut self, run: &[u8]) {
         self.extend_from_slice(run);
+    }
+    #[inline(always)]
+    fn extend_plain_cut(&mut self, bytes: &[u8; 16], n: usize) {
+        let len = self.len();
+        self.extend_from_slice(bytes);
+        self.truncate(len + n);
     }
     #[inline(always)]
     fn push_ascii(&mut self, c: u8) {
@@ -502,7 +515,16 @@ impl Scanner<'_> {
                 if out.filled() + (i - run) >= limit {
                     return None;
                 }
-                out.extend_plain(b.get(run..i)?);
+                // A short run (the usual one between escapes) as a fixed
+                // 16-byte copy cut back to its length, when the buffer and
+                // the room allow: a `memcpy` call per run was 2 % of the
+                // pipeline's time.
+                match b.get(run..run + 16) {
+                    Some(w) if i - run <= 16 && out.filled() + 16 < limit => {
+                        out.extend_plain_cut(w.try_into().ok()?, i - run)
+                    }
+                    _ => out.extend_plain(b.get(run..i)?),
+                }
             }
             // From here on at most one code point is pushed per turn, and
             // the guard above left room for one.

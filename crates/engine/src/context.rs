@@ -244,6 +244,10 @@ pub fn first_token_hash(token: &[u32]) -> Option<String> {
     Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Commands (and distinct first tokens) a session's vectors have room for
+/// before they first grow.
+const SESSION_COMMANDS_ROOM: usize = 32;
+
 impl<'a> SessionContext<'a> {
     pub(crate) fn build(
         events: &[EventRef<'a>],
@@ -375,8 +379,14 @@ impl<'a> SessionContext<'a> {
             backspace_count: 0,
             backspace_iats: Vec::new(),
             kill_line_count: 0,
-            commands: Vec::new(),
-            tokens: Tokens::default(),
+            // Room for a typical session's commands and first tokens up
+            // front (each regrown from empty: a dozen reallocations per
+            // session).
+            commands: Vec::with_capacity(SESSION_COMMANDS_ROOM),
+            tokens: Tokens {
+                store: Vec::with_capacity(SESSION_COMMANDS_ROOM * 8),
+                ends: Vec::with_capacity(SESSION_COMMANDS_ROOM),
+            },
             prompt_classes: Vec::new(),
             inter_cmd_iats: Vec::new(),
             intra_command_iats: Ragged::default(),
@@ -437,7 +447,10 @@ impl<'a> SessionContext<'a> {
         let mut buf: Vec<u32> = Vec::with_capacity(256);
         let mut buf_start_ts = 0.0f64;
         let (mut tab, mut pipe, mut shortcut) = (0u32, 0u32, 0u32);
-        let mut intern = TokenIntern::default();
+        let mut intern = TokenIntern {
+            by_hash: HashMap::with_capacity_and_hasher(SESSION_COMMANDS_ROOM, Default::default()),
+            older: Vec::with_capacity(SESSION_COMMANDS_ROOM),
+        };
         for ev in &self.inputs {
             let t = ev.t;
             for &c in ev.data {

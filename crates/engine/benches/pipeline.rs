@@ -96,7 +96,9 @@ fn run(bytes: &[u8], mode: Mode) -> Run {
 
 /// Extracts one session; returns the number of observations.
 fn extract(sid: &[u32], events: &EventBuf) -> usize {
-    let sid: String = sid.iter().filter_map(|&c| char::from_u32(c)).collect();
+    let mut s = String::with_capacity(sid.len());
+    s.extend(sid.iter().filter_map(|&c| char::from_u32(c)));
+    let sid = s;
     let params = ExtractParams {
         sid: &sid,
         evidence_ref: None,

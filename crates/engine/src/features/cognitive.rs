@@ -405,8 +405,8 @@ pub(crate) fn frustration_typing(ctx: &SessionContext<'_>, p: Profile) -> R {
     if n < 2 {
         return Ok(None);
     }
-    let mut post_err = Vec::new();
-    let mut post_ok = Vec::new();
+    let mut post_err = Vec::with_capacity(n);
+    let mut post_ok = Vec::with_capacity(n);
     for i in 1..n {
         let l = &ctx.intra_command_iats[i];
         if l.is_empty() {

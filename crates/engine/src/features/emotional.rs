@@ -75,8 +75,10 @@ pub(crate) fn stress_response(ctx: &SessionContext<'_>, p: Profile) -> R {
     if p == Profile::Behave014 && ctx.outputs.is_empty() {
         return Ok(None);
     }
-    let mut post = Vec::new();
-    let mut base = Vec::new();
+    // Each holds at most every IAT: sized once, not regrown.
+    let all = ctx.intra_command_iats.values().len();
+    let mut post = Vec::with_capacity(all);
+    let mut base = Vec::with_capacity(all);
     let mut qual = 0usize;
     for i in 0..n {
         let iats = &ctx.intra_command_iats[i];

@@ -382,7 +382,7 @@ pub(crate) fn numpad_usage(ctx: &SessionContext<'_>, _p: Profile) -> R {
         return Ok(None);
     }
     let mut typed = 0usize;
-    let mut digits: Vec<f64> = Vec::new();
+    let mut digits: Vec<f64> = Vec::with_capacity(ctx.inputs.len());
     for e in &ctx.inputs {
         if e.data.len() >= PASTE_MIN_CHARS_PER_EVENT {
             continue;

@@ -269,8 +269,8 @@ impl DigraphGroups {
         let n = flights.len();
         let mask = (2 * n).next_power_of_two().max(16) - 1;
         let mut slots = vec![u32::MAX; mask + 1];
-        let mut keys: Vec<u64> = Vec::new();
-        let mut counts: Vec<usize> = Vec::new();
+        let mut keys: Vec<u64> = Vec::with_capacity(n);
+        let mut counts: Vec<usize> = Vec::with_capacity(n);
         let mut group_of: Vec<u32> = Vec::with_capacity(n);
         for &(k, _) in flights {
             let x = k.wrapping_mul(0x9E37_79B9_7F4A_7C15);

@@ -126,7 +126,9 @@ pub(crate) fn multi_actor_indicators(ctx: &SessionContext<'_>, p: Profile) -> R 
     }
     let mid = ctx.t_start + ctx.duration_s / 2.0;
     let (mut na, mut nb) = (0usize, 0usize);
-    let (mut pa, mut pb) = (Vec::new(), Vec::new());
+    // Each half holds at most every IAT: sized once, not regrown.
+    let all = ctx.intra_command_iats.values().len();
+    let (mut pa, mut pb) = (Vec::with_capacity(all), Vec::with_capacity(all));
     for (c, iats) in ctx.commands.iter().zip(&ctx.intra_command_iats) {
         if c.start_ts < mid {
             na += 1;

@@ -205,6 +205,12 @@ fn text_with_escapes(
             b'\\' => {
                 let e = *rest.get(i + 1)?;
                 match SIMPLE_ESCAPE[usize::from(e)] {
+                    // ESC (arrow keys, prompts' colour and bracketed-paste
+                    // sequences) by one compare instead of a hex parse.
+                    0 if e == b'u' && rest.get(i + 2..i + 6) == Some(b"001b") => {
+                        i += 6;
+                        0x1B
+                    }
                     0 if e == b'u' => {
                         let v = hex4(rest.get(i + 2..i + 6))?;
                         if (0xD800..=0xDFFF).contains(&v) {
@@ -326,6 +332,18 @@ mod tests {
         assert_eq!((r.2, r.3), (EventKind::Output, vec![8, 0x20, 8]));
         let r = check(&line("1.5", "o", "", "\r")).expect("taken");
         assert_eq!(r.3, Vec::<u32>::new());
+        // ESC's escape is read by a compare, any case of its hex digits by
+        // the hex parse: the same code point, short text or long.
+        for esc in ["\\u001b", "\\u001B", "\\u001b\\u001b"] {
+            let r = check(&line("1.5", "i", &format!("{esc}[A"), "\n")).expect("taken");
+            assert_eq!(r.3[r.3.len() - 3..], [0x1B, 0x5B, 0x41]);
+            let long = format!("{esc}[01;31mroot@web01{esc}[00m:~# ");
+            let r = check(&line("1.5", "o", &long, "\n")).expect("taken");
+            assert_eq!(
+                r.3.iter().filter(|&&c| c == 0x1B).count(),
+                2 * esc.matches('u').count()
+            );
+        }
         let r = check(&line("12.0", "i", "\\u00e9\\n\\\"", "\n")).expect("taken");
         assert_eq!(r.3, vec![0xE9, 0x0A, 0x22]);
     }

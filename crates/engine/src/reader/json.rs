@@ -542,14 +542,6 @@ impl Scanner<'_> {
                     // A table, not a `match`: escapes alternate (`\r`, `\n`,
                     // `\u`) and a jump table mispredicts on them.
                     let simple = match SIMPLE_ESCAPE[usize::from(e)] {
-                        // ESC, the commonest `\u` escape of terminal output
-                        // (one in seven escapes of a day-shard), by one
-                        // compare instead of a hex parse.
-                        0 if e == b'u' && b.get(i + 2..i + 6) == Some(b"001b") => {
-                            out.push_ascii(0x1B);
-                            i += 6;
-                            continue;
-                        }
                         0 if e == b'u' => {
                             let c1 = hex4(b.get(i + 2..i + 6))?;
                             i += 6;
@@ -1134,6 +1126,11 @@ pub fn decode_string(raw: &[u8], out: &mut Vec<u32>) {
 #[inline]
 pub(super) fn hex4(h: Option<&[u8]>) -> Option<u32> {
     let h = h?;
+    // ESC (`\u001b`), the commonest `\u` escape of terminal output (one in
+    // seven escapes of a day-shard), by one compare instead of the parse.
+    if h == b"001b" {
+        return Some(0x1B);
+    }
     let mut v = 0u32;
     let mut bad = 0u8;
     for &c in h {

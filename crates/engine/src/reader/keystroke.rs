@@ -205,12 +205,6 @@ fn text_with_escapes(
             b'\\' => {
                 let e = *rest.get(i + 1)?;
                 match SIMPLE_ESCAPE[usize::from(e)] {
-                    // ESC (arrow keys, prompts' colour and bracketed-paste
-                    // sequences) by one compare instead of a hex parse.
-                    0 if e == b'u' && rest.get(i + 2..i + 6) == Some(b"001b") => {
-                        i += 6;
-                        0x1B
-                    }
                     0 if e == b'u' => {
                         let v = hex4(rest.get(i + 2..i + 6))?;
                         if (0xD800..=0xDFFF).contains(&v) {

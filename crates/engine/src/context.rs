@@ -244,6 +244,52 @@ pub fn first_token_hash(token: &[u32]) -> Option<String> {
     Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// §3.1: a session's events split into inputs (those kept) and outputs,
+/// in order, with the span's ends: the first event's time and the latest.
+struct Partition<'a> {
+    inputs: Vec<InputRef<'a>>,
+    outputs: Vec<EventRef<'a>>,
+    t_first: Option<f64>,
+    t_last: f64,
+}
+
+impl<'a> Partition<'a> {
+    fn with_capacity(inputs: usize, outputs: usize) -> Self {
+        Partition {
+            inputs: Vec::with_capacity(inputs),
+            outputs: Vec::with_capacity(outputs),
+            t_first: None,
+            t_last: 0.0,
+        }
+    }
+
+    /// The next event; an input not `kept` (D-NOECHO) still counts for
+    /// the span.
+    #[inline]
+    fn push(&mut self, ev: EventRef<'a>, kept: bool) {
+        self.t_first.get_or_insert(ev.t);
+        if ev.t > self.t_last {
+            self.t_last = ev.t;
+        }
+        match ev.kind {
+            EventKind::Input if kept => self.inputs.push(InputRef {
+                t: ev.t,
+                data: input_text(&ev),
+            }),
+            EventKind::Input => {}
+            EventKind::Output => self.outputs.push(ev),
+        }
+    }
+
+    /// `(t_start, t_end)`: `(0, 0)` for no event.
+    fn span(&self) -> (f64, f64) {
+        match self.t_first {
+            Some(first) => (first, self.t_last),
+            None => (0.0, 0.0),
+        }
+    }
+}
+
 /// Commands (and distinct first tokens) a session's vectors have room for
 /// before they first grow.
 const SESSION_COMMANDS_ROOM: usize = 32;
@@ -272,46 +318,23 @@ impl<'a> SessionContext<'a> {
         let kept = |i: usize| !hidden.get(i).copied().unwrap_or(false);
         // §3.1 partition and span.
         let n_in = events.iter().filter(|e| e.kind == EventKind::Input).count();
-        let mut inputs = Vec::with_capacity(n_in);
-        let mut outputs = Vec::with_capacity(events.len() - n_in);
-        let mut t_last = 0.0f64;
+        let mut part = Partition::with_capacity(n_in, events.len() - n_in);
         for (i, ev) in events.iter().enumerate() {
-            if ev.t > t_last {
-                t_last = ev.t;
-            }
-            match ev.kind {
-                EventKind::Input if kept(i) => inputs.push(InputRef {
-                    t: ev.t,
-                    data: input_text(ev),
-                }),
-                EventKind::Input => {}
-                EventKind::Output => outputs.push(*ev),
-            }
+            part.push(*ev, kept(i));
         }
-        let (t_start, t_end) = match events.first() {
-            Some(first) => (first.t, t_last),
-            None => (0.0, 0.0),
-        };
-        Self::assemble(
-            inputs,
-            outputs,
-            t_start,
-            t_end,
-            profile,
-            |ctx| match profile {
-                Profile::Decnet12 => ctx.segment_commands(),
-                Profile::Behave014 => {
-                    let kept_events = events
-                        .iter()
-                        .zip(&wide)
-                        .enumerate()
-                        .filter(|(i, _)| kept(*i))
-                        .map(|(_, (e, &d))| (e.t, e.kind == EventKind::Input, d));
-                    ctx.behave_context(kept_events, sid);
-                    Ok(())
-                }
-            },
-        )
+        Self::assemble(part, profile, |ctx| match profile {
+            Profile::Decnet12 => ctx.segment_commands(),
+            Profile::Behave014 => {
+                let kept_events = events
+                    .iter()
+                    .zip(&wide)
+                    .enumerate()
+                    .filter(|(i, _)| kept(*i))
+                    .map(|(_, (e, &d))| (e.t, e.kind == EventKind::Input, d));
+                ctx.behave_context(kept_events, sid);
+                Ok(())
+            }
+        })
     }
 
     /// [`build`](Self::build) for profile `decnet-1.2` straight from the
@@ -320,42 +343,22 @@ impl<'a> SessionContext<'a> {
     /// vector was ≈ 3 % of the pipeline's time).
     pub(crate) fn build_decnet_from_buf(buf: &'a EventBuf) -> Result<Self, EngineError> {
         let n_in = buf.input_count();
-        let mut inputs = Vec::with_capacity(n_in);
-        let mut outputs = Vec::with_capacity(buf.len() - n_in);
-        let mut t_first = None;
-        let mut t_last = 0.0f64;
-        buf.for_each_ref(|ev| {
-            t_first.get_or_insert(ev.t);
-            if ev.t > t_last {
-                t_last = ev.t;
-            }
-            match ev.kind {
-                EventKind::Input => inputs.push(InputRef {
-                    t: ev.t,
-                    data: input_text(&ev),
-                }),
-                EventKind::Output => outputs.push(ev),
-            }
-        });
-        let (t_start, t_end) = match t_first {
-            Some(first) => (first, t_last),
-            None => (0.0, 0.0),
-        };
-        Self::assemble(inputs, outputs, t_start, t_end, Profile::Decnet12, |ctx| {
-            ctx.segment_commands()
-        })
+        let mut part = Partition::with_capacity(n_in, buf.len() - n_in);
+        buf.for_each_ref(|ev| part.push(ev, true));
+        Self::assemble(part, Profile::Decnet12, |ctx| ctx.segment_commands())
     }
 
     /// The context from its partitioned events (§3.2 on); `segment` fills
     /// the commands (§3.6, or the `behave-0.1.4` segmentation).
     fn assemble(
-        inputs: Vec<InputRef<'a>>,
-        outputs: Vec<EventRef<'a>>,
-        t_start: f64,
-        t_end: f64,
+        part: Partition<'a>,
         profile: Profile,
         segment: impl FnOnce(&mut Self) -> Result<(), EngineError>,
     ) -> Result<Self, EngineError> {
+        let (t_start, t_end) = part.span();
+        let Partition {
+            inputs, outputs, ..
+        } = part;
         // §3.2 IATs.
         let iats: Vec<f64> = inputs.windows(2).map(|w| clip0(w[1].t - w[0].t)).collect();
         // §3.3 paste count.

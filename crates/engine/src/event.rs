@@ -300,9 +300,17 @@ impl Segments {
         self.open.get(i)
     }
 
+    /// The segments, in order: full ones, then the open one.
+    fn slices(&self) -> impl Iterator<Item = &[Packed]> + '_ {
+        self.full
+            .iter()
+            .map(Vec::as_slice)
+            .chain(std::iter::once(self.open.as_slice()))
+    }
+
     fn iter(&self) -> impl ExactSizeIterator<Item = &Packed> + '_ {
         Counted {
-            inner: self.full.iter().flatten().chain(self.open.iter()),
+            inner: self.slices().flatten(),
             left: self.len,
         }
     }
@@ -466,12 +474,7 @@ impl EventBuf {
     /// iterator: a plain loop per segment).
     #[inline]
     pub(crate) fn for_each_ref<'s>(&'s self, mut f: impl FnMut(EventRef<'s>)) {
-        for seg in self
-            .events
-            .full
-            .iter()
-            .chain(std::iter::once(&self.events.open))
-        {
+        for seg in self.events.slices() {
             for p in seg {
                 f(self.view(p));
             }
@@ -481,9 +484,7 @@ impl EventBuf {
     /// How many events are inputs.
     pub(crate) fn input_count(&self) -> usize {
         self.events
-            .full
-            .iter()
-            .chain(std::iter::once(&self.events.open))
+            .slices()
             .map(|seg| seg.iter().filter(|p| p.kind == EventKind::Input).count())
             .sum()
     }
@@ -574,12 +575,7 @@ impl SessionEvents for EventBuf {
     /// (collecting the flattened iterator took 0.7 % more instructions).
     fn event_refs(&self) -> Vec<EventRef<'_>> {
         let mut v = Vec::with_capacity(self.len());
-        for seg in self
-            .events
-            .full
-            .iter()
-            .chain(std::iter::once(&self.events.open))
-        {
+        for seg in self.events.slices() {
             v.extend(seg.iter().map(|p| self.view(p)));
         }
         v

@@ -48,6 +48,16 @@ impl Ragged {
         self.end_run();
     }
 
+    /// Run `k`, if there is one.
+    pub(crate) fn get(&self, k: usize) -> Option<&[f64]> {
+        let end = *self.ends.get(k)?;
+        let start = match k {
+            0 => 0,
+            _ => self.ends[k - 1],
+        };
+        self.values.get(start..end)
+    }
+
     pub(crate) fn iter(&self) -> Runs<'_> {
         Runs { of: self, next: 0 }
     }
@@ -58,11 +68,10 @@ impl std::ops::Index<usize> for Ragged {
 
     /// Run `k`; panics when there is no run `k`, as a vector does.
     fn index(&self, k: usize) -> &[f64] {
-        let start = match k {
-            0 => 0,
-            _ => self.ends[k - 1],
-        };
-        &self.values[start..self.ends[k]]
+        match self.get(k) {
+            Some(run) => run,
+            None => panic!("no run {k} of {}", self.len()),
+        }
     }
 }
 
@@ -76,13 +85,9 @@ impl<'a> Iterator for Runs<'a> {
     type Item = &'a [f64];
 
     fn next(&mut self) -> Option<&'a [f64]> {
-        let end = *self.of.ends.get(self.next)?;
-        let start = match self.next {
-            0 => 0,
-            k => self.of.ends[k - 1],
-        };
+        let run = self.of.get(self.next)?;
         self.next += 1;
-        self.of.values.get(start..end)
+        Some(run)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -121,6 +126,8 @@ mod tests {
         assert!(r[1].is_empty());
         assert_eq!(&r[2], &[3.0, 4.0, 5.0]);
         assert_eq!(r.values(), &[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(r.get(2), Some(&[3.0, 4.0, 5.0][..]));
+        assert_eq!(r.get(3), None);
         let runs: Vec<&[f64]> = r.iter().collect();
         assert_eq!(runs, vec![&[1.0, 2.0][..], &[], &[3.0, 4.0, 5.0]]);
         assert_eq!((&r).into_iter().len(), 3);

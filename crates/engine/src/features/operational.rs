@@ -22,14 +22,14 @@ pub(crate) fn objective(ctx: &SessionContext<'_>, p: Profile) -> R {
     // A token's intent depends on the token alone: looked up once per
     // distinct first token (in `behave-0.1.4` each lookup scans the sets'
     // keyed digests).
-    let mut intent_of: Vec<Option<Option<usize>>> = vec![None; ctx.tokens.len()];
+    let mut intent_by_token: Vec<Option<Option<usize>>> = vec![None; ctx.tokens.len()];
     for i in 0..n {
         let id = ctx.commands[i].token_id;
-        let intent = match intent_of.get(id).copied().flatten() {
+        let intent = match intent_by_token.get(id).copied().flatten() {
             Some(k) => k,
             None => {
                 let k = ctx.token_intent(i);
-                if let Some(slot) = intent_of.get_mut(id) {
+                if let Some(slot) = intent_by_token.get_mut(id) {
                     *slot = Some(k);
                 }
                 k

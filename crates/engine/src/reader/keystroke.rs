@@ -17,8 +17,8 @@
 //! it to that).
 
 use super::json::{
-    eight_digits, hex4, non_digit_bytes, special_bytes, string_body_into, HIGH, LOW, POW10,
-    POW10_U64, SIMPLE_ESCAPE,
+    eight_digits, hex4, non_digit_bytes, special_bytes, string_body_into, TextSink, HIGH, LOW,
+    POW10, POW10_U64, SIMPLE_ESCAPE,
 };
 use crate::event::{EventBuf, EventKind};
 
@@ -158,34 +158,36 @@ fn long_text_into(
 ) -> Option<usize> {
     match kind {
         EventKind::Output => {
-            let out = buf.bytes_for(LONG_TEXT_ROOM);
-            let start = out.len();
-            match string_body_into(shard, at, out).filter(|&end| line_ends(end)) {
-                Some(end) => {
-                    buf.commit_ascii_output(t, start);
-                    Some(end)
-                }
-                None => {
-                    out.truncate(start);
-                    None
-                }
-            }
+            let (start, end) = decode_or_undo(shard, at, buf.bytes_for(LONG_TEXT_ROOM), line_ends)?;
+            buf.commit_ascii_output(t, start);
+            Some(end)
         }
         EventKind::Input => {
-            let out = buf.text_for(LONG_TEXT_ROOM);
-            let start = out.len();
-            match string_body_into(shard, at, out).filter(|&end| line_ends(end)) {
-                Some(end) => {
-                    buf.commit(t, kind, start);
-                    Some(end)
-                }
-                None => {
-                    out.truncate(start);
-                    None
-                }
-            }
+            let (start, end) = decode_or_undo(shard, at, buf.text_for(LONG_TEXT_ROOM), line_ends)?;
+            buf.commit(t, kind, start);
+            Some(end)
         }
     }
+}
+
+/// The string body at `shard[at..]` decoded onto the end of `out`: (where
+/// its text starts in `out`, the index past the closing quote) once
+/// `line_ends` accepted that index; else `out` is cut back as it was.
+fn decode_or_undo<T>(
+    shard: &[u8],
+    at: usize,
+    out: &mut Vec<T>,
+    line_ends: impl Fn(usize) -> bool,
+) -> Option<(usize, usize)>
+where
+    Vec<T>: TextSink,
+{
+    let start = out.len();
+    let end = string_body_into(shard, at, out).filter(|&end| line_ends(end));
+    if end.is_none() {
+        out.truncate(start);
+    }
+    Some((start, end?))
 }
 
 /// `d` from `rest[i..]` with escapes, into `text`: (code points, index of
